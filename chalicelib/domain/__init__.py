@@ -1,0 +1,1 @@
+"""Business rules: plain Python, no chalice, no boto3 — testable without a network."""

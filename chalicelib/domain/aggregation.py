@@ -1,0 +1,100 @@
+"""Counting responses into aggregates (tổng hợp) as deltas: contribution(new image) − contribution(old image).
+
+Inserts, screening, corrections and purges are then one rule. Counters are kept per survey version,
+scope (national, province, commune — the sampling unit after 2025) and status, so results can be
+shown with and without flagged responses. An aggregate item is (pk = survey#version#scope,
+sk = status#page); a page holds at most PAGE_CELLS counters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from chalicelib.domain.responses import RECEIVED, SCREENED, Response, duration_bucket
+from chalicelib.domain.survey import Survey
+
+ItemKey = tuple[str, str]  # (pk, sk)
+Counts = dict[str, int]
+Delta = dict[ItemKey, Counts]
+
+NATIONAL = "all"
+
+
+def scopes_of(response: Response) -> list[str]:
+    scopes = [NATIONAL, f"p{response.province}"]
+    if response.commune:
+        scopes.append(f"c{response.commune}")
+    return scopes
+
+
+def aggregate_pk(survey_key: str, scope: str) -> str:
+    return f"{survey_key}#{scope}"
+
+
+def aggregate_sk(status: str, page: int) -> str:
+    return f"{status}#{page:02d}"
+
+
+def contribution(response: Response | None, survey: Survey | None) -> Delta:
+    """What one response adds to the counters. Unscreened responses only count as 'received'."""
+    if response is None or survey is None:
+        return {}
+    out: Delta = {}
+    if response.status == RECEIVED:
+        # Pending work is watched nationally and per province; communes would triple the writes of inserts.
+        for scope in scopes_of(response)[:2]:
+            out[(aggregate_pk(response.survey_key, scope), aggregate_sk(RECEIVED, 0))] = {"n": 1}
+        return out
+    if response.status not in SCREENED:
+        return out  # e.g. a withdrawn response: counted nowhere
+    page_of = survey.page_of()
+    cells: Counts = {"n": 1}
+    for item in survey.items:
+        if not item.counted or item.id not in response.answers:
+            continue
+        value = response.answers[item.id]
+        cells[item.id] = 1
+        if item.kind == "single":
+            key = f"{item.id}={value}"
+            if key in page_of:
+                cells[key] = 1
+        elif item.kind == "multi":
+            for choice in value if isinstance(value, list) else []:
+                key = f"{item.id}={choice}"
+                if key in page_of:
+                    cells[key] = 1
+    national_only: Counts = {}
+    seconds = response.duration_seconds()
+    if seconds is not None:
+        national_only[f"_d{duration_bucket(seconds)}"] = 1
+    for scope in scopes_of(response):
+        scoped = {**cells, **national_only} if scope == NATIONAL else cells
+        pk = aggregate_pk(response.survey_key, scope)
+        for cell, count in scoped.items():
+            sk = aggregate_sk(response.status, page_of[cell])
+            out.setdefault((pk, sk), {})[cell] = count
+    return out
+
+
+def delta(new: Delta, old: Delta) -> Delta:
+    """new − old, dropping zeros: a MODIFY that changes nothing counted yields no write."""
+    out: Delta = {}
+    for key in set(new) | set(old):
+        n, o = new.get(key, {}), old.get(key, {})
+        cells = {c: n.get(c, 0) - o.get(c, 0) for c in set(n) | set(o)}
+        cells = {c: v for c, v in cells.items() if v}
+        if cells:
+            out[key] = cells
+    return out
+
+
+def merge(deltas: Iterable[Delta]) -> Delta:
+    """Sum the deltas of a batch so each aggregate item is written once per batch."""
+    total: dict[ItemKey, dict[str, int]] = defaultdict(dict)
+    for d in deltas:
+        for key, cells in d.items():
+            target = total[key]
+            for cell, value in cells.items():
+                target[cell] = target.get(cell, 0) + value
+    return {k: {c: v for c, v in cells.items() if v} for k, cells in total.items() if any(cells.values())}

@@ -1,0 +1,125 @@
+"""A stored response (phiếu trả lời) and the statuses it moves through."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.survey import DURATION_BUCKETS, parse_time
+
+RECEIVED = "received"
+ACCEPTED = "accepted"
+FLAGGED = "flagged"
+REJECTED = "rejected"
+SCREENED = (ACCEPTED, FLAGGED, REJECTED)
+STATUSES = (RECEIVED, *SCREENED)
+
+
+class MalformedResponse(ValueError):
+    """A stored image that cannot be read as a response (a poison record for the workers)."""
+
+
+@dataclass
+class Response:
+    response_id: str
+    survey_id: str
+    survey_version: int
+    status: str
+    answers: dict[str, Any]
+    channel: str
+    province: str
+    commune: str | None = None
+    paradata: dict[str, Any] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    received_at: str = ""
+    screened_at: str | None = None
+    content_hash: str = ""
+    honeypot: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)  # name -> keyed HMAC (phone, device, ip)
+    hmac_key_id: str = ""
+
+    @property
+    def survey_key(self) -> str:
+        return f"{self.survey_id}#{self.survey_version}"
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "response_id": self.response_id,
+            "survey_key": self.survey_key,
+            "survey_id": self.survey_id,
+            "survey_version": self.survey_version,
+            "status": self.status,
+            "answers": self.answers,
+            "channel": self.channel,
+            "province": self.province,
+            "paradata": self.paradata,
+            "reasons": self.reasons,
+            "received_at": self.received_at,
+            "content_hash": self.content_hash,
+        }
+        for name in ("commune", "screened_at", "hmac_key_id", "honeypot"):
+            value = getattr(self, name)
+            if value:
+                item[name] = value
+        if self.identifiers:
+            item["identifiers"] = self.identifiers
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Response:
+        try:
+            answers = item["answers"]
+            if not isinstance(answers, dict):
+                raise MalformedResponse(f"answers of {item.get('response_id')} is not a map")
+            status = str(item["status"])
+            if status not in STATUSES:
+                raise MalformedResponse(f"unknown status {status!r}")
+            return cls(
+                response_id=str(item["response_id"]),
+                survey_id=str(item["survey_id"]),
+                survey_version=int(item["survey_version"]),
+                status=status,
+                answers=answers,
+                channel=str(item.get("channel", "web")),
+                province=str(item["province"]),
+                commune=item.get("commune") or None,
+                paradata=dict(item.get("paradata") or {}),
+                reasons=[str(r) for r in item.get("reasons") or []],
+                received_at=str(item.get("received_at", "")),
+                screened_at=item.get("screened_at"),
+                content_hash=str(item.get("content_hash", "")),
+                honeypot=str(item.get("honeypot", "")),
+                identifiers=dict(item.get("identifiers") or {}),
+                hmac_key_id=str(item.get("hmac_key_id", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, MalformedResponse):
+                raise
+            raise MalformedResponse(f"response {item.get('response_id')!r} is malformed: {exc!r}") from exc
+
+    def duration_seconds(self) -> float | None:
+        """Completion time: the client's own clock at both ends when it sent both, else received − started."""
+        started = self.paradata.get("started_at")
+        if not started:
+            return None
+        end = self.paradata.get("submitted_at") or self.received_at
+        try:
+            seconds = (parse_time(str(end)) - parse_time(str(started))).total_seconds()
+        except ValueError:
+            return None
+        return max(seconds, 0.0)
+
+
+def duration_bucket(seconds: float) -> int:
+    """Log-scale bucket (base 1.25) so a few dozen counters give a usable median at any scale."""
+    if seconds < 1:
+        return 0
+    return min(int(math.log(seconds, 1.25)) + 1, DURATION_BUCKETS - 1)
+
+
+def bucket_seconds(bucket: int) -> float:
+    """Geometric middle of a bucket, the inverse of duration_bucket."""
+    if bucket <= 0:
+        return 0.5
+    return 1.25 ** (bucket - 0.5)

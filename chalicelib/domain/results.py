@@ -1,0 +1,170 @@
+"""Live results from aggregate counters: item, element and part indices (SIPAS) and answer distributions.
+
+Item index S_j = 100 × share of valid answers rated positive (4 or 5); element = mean of its items;
+part = mean of its elements; overall by the survey's rule (METHODOLOGY §1). Unweighted for now:
+design weights come with the sampling module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from statistics import fmean
+from typing import Any
+
+from chalicelib.domain.aggregation import NATIONAL
+from chalicelib.domain.errors import InvalidScope
+from chalicelib.domain.responses import ACCEPTED, FLAGGED, RECEIVED, REJECTED, STATUSES
+from chalicelib.domain.survey import Survey
+
+
+def parse_scope(scope: str | None) -> str:
+    scope = (scope or NATIONAL).strip()
+    if scope == NATIONAL:
+        return scope
+    if (scope[:1] == "p" and len(scope) == 3 and scope[1:].isdigit()) or (
+        scope[:1] == "c" and len(scope) == 6 and scope[1:].isdigit()
+    ):
+        return scope
+    raise InvalidScope(field="scope")
+
+
+def sum_counts(items: Iterable[dict[str, Any]], statuses: Iterable[str]) -> dict[str, int]:
+    """Add up the pages of the chosen statuses into one counter map."""
+    wanted = set(statuses)
+    total: dict[str, int] = {}
+    for item in items:
+        if str(item["sk"]).split("#", 1)[0] not in wanted:
+            continue
+        for cell, value in item.items():
+            if cell in ("pk", "sk") or cell.startswith("_"):
+                continue
+            total[cell] = total.get(cell, 0) + int(value)
+    return total
+
+
+def status_counts(items: Iterable[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for item in items:
+        status = str(item["sk"]).split("#", 1)[0]
+        if status in counts:
+            counts[status] += int(item.get("n", 0))
+    return counts
+
+
+def item_index(counts: dict[str, int], item_id: str, positive: Iterable[str]) -> tuple[float | None, int]:
+    answered = counts.get(item_id, 0)
+    if not answered:
+        return None, 0
+    hits = sum(counts.get(f"{item_id}={v}", 0) for v in positive)
+    return 100.0 * hits / answered, answered
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return fmean(present) if present else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def compute_results(survey: Survey, items: list[dict[str, Any]], scope: str, include_flagged: bool) -> dict[str, Any]:
+    statuses = [ACCEPTED, FLAGGED] if include_flagged else [ACCEPTED]
+    counts = sum_counts(items, statuses)
+    by_status = status_counts(items)
+    texts = _texts(survey)
+    out: dict[str, Any] = {
+        "survey_id": survey.id,
+        "survey_version": survey.version,
+        "methodology": survey.definition.get("methodology"),
+        "scope": scope,
+        "include_flagged": include_flagged,
+        "counts": {
+            "received_unscreened": by_status[RECEIVED],
+            "accepted": by_status[ACCEPTED],
+            "flagged": by_status[FLAGGED],
+            "rejected": by_status[REJECTED],
+        },
+        "n": counts.get("n", 0),
+        "weighted": False,
+    }
+    scoring = survey.definition.get("scoring")
+    if scoring:
+        positive = scoring["positive_values"]
+        parts, all_elements, all_items = [], [], []
+        for part in scoring["parts"]:
+            elements = []
+            for element in part["elements"]:
+                rows = []
+                for item_id in element["items"]:
+                    value, n = item_index(counts, item_id, positive)
+                    rows.append(
+                        {"id": item_id, "text": texts.get(item_id, {}).get("text"), "value": _round(value), "n": n}
+                    )
+                    all_items.append(value)
+                e_value = _mean([r["value"] for r in rows])
+                all_elements.append(e_value)
+                elements.append(
+                    {"id": element["id"], "label": element["label"], "value": _round(e_value), "items": rows}
+                )
+            parts.append(
+                {
+                    "id": part["id"],
+                    "label": part["label"],
+                    "value": _round(_mean([e["value"] for e in elements])),
+                    "elements": elements,
+                }
+            )
+        rule = scoring.get("overall_rule", "mean_of_parts")
+        overall = {
+            "mean_of_parts": lambda: _mean([p["value"] for p in parts]),
+            "mean_of_elements": lambda: _mean(all_elements),
+            "mean_of_items": lambda: _mean(all_items),
+        }[rule]()
+        out["index"] = {"value": _round(overall), "rule": rule, "positive_values": positive, "parts": parts}
+    out["questions"] = _distributions(survey, counts, texts)
+    return out
+
+
+def _texts(survey: Survey) -> dict[str, dict[str, Any]]:
+    """Item id -> its text and option labels (rows of a matrix share the matrix's scale)."""
+    cached = survey.__dict__.get("_texts")
+    if cached is not None:
+        return cached
+    out: dict[str, dict[str, Any]] = {}
+    for section in survey.definition["sections"]:
+        for q in section["questions"]:
+            if q["type"] == "matrix":
+                labels = {o["value"]: o["label"] for o in q["scale"]}
+                for row in q["rows"]:
+                    out[row["id"]] = {"text": row["text"], "labels": labels, "question": q["id"]}
+            else:
+                labels = {o["value"]: o["label"] for o in q.get("options", [])}
+                out[q["id"]] = {"text": q["text"], "labels": labels, "question": q["id"]}
+    survey.__dict__["_texts"] = out
+    return out
+
+
+def _distributions(survey: Survey, counts: dict[str, int], texts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for item in survey.items:
+        if item.kind == "text" or not item.counted:
+            continue
+        answered = counts.get(item.id, 0)
+        labels = texts.get(item.id, {}).get("labels", {})
+        options = []
+        for value in item.options:
+            count = counts.get(f"{item.id}={value}", 0)
+            share = round(100.0 * count / answered, 2) if answered else None
+            options.append({"value": value, "label": labels.get(value), "count": count, "share": share})
+        out.append(
+            {
+                "id": item.id,
+                "question": item.question_id,
+                "text": texts.get(item.id, {}).get("text"),
+                "kind": item.kind,
+                "n": answered,
+                "options": options,
+            }
+        )
+    return out

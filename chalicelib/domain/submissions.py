@@ -1,0 +1,236 @@
+"""Accepting a submission (nộp phiếu): validate, bind to a survey version, store once, answer with a receipt."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from chalicelib.domain.errors import (
+    BodyTooLarge,
+    InvalidJson,
+    InvalidLocation,
+    InvalidSubmission,
+    ResponseIdConflict,
+    SurveyClosed,
+    UnsupportedMediaType,
+)
+from chalicelib.domain.responses import RECEIVED, Response
+from chalicelib.domain.survey import OTHER_SUFFIX, Survey
+
+
+class SurveyCatalog(Protocol):
+    def get(self, survey_id: str, version: int | None = None) -> Survey: ...
+
+
+class ResponseStore(Protocol):
+    def create(self, response: Response) -> bool:
+        """Store with one conditional write; False when the id already exists (nothing written)."""
+
+    def get(self, response_id: str) -> Response | None: ...
+
+
+class Locations(Protocol):
+    def contains(self, province_code: str, commune_code: str | None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What the edge knows of the sender beyond the body."""
+
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    response_id: str
+    survey_id: str
+    survey_version: int
+    received_at: str
+    created: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "receipt": self.response_id,
+            "survey_id": self.survey_id,
+            "survey_version": self.survey_version,
+            "status": RECEIVED,
+            "received_at": self.received_at,
+        }
+
+
+class IdentifierHasher:
+    """Keyed HMAC-SHA256 of personal identifiers: equal inputs link, the clear value is never stored."""
+
+    def __init__(self, key: bytes, key_id: str) -> None:
+        self._key, self.key_id = key, key_id
+
+    def __call__(self, kind: str, value: str) -> str:
+        normalised = "".join(value.split()).lower()
+        if kind == "phone":
+            digits = "".join(ch for ch in normalised if ch.isdigit())
+            normalised = "84" + digits[1:] if digits.startswith("0") else digits
+        return hmac.new(self._key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+JSON_TYPES = ("application/json",)
+
+
+class SubmissionService:
+    def __init__(
+        self,
+        catalog: SurveyCatalog,
+        store: ResponseStore,
+        locations: Callable[[str], Locations],
+        hasher: IdentifierHasher,
+        max_body_bytes: int = 65536,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._catalog, self._store, self._locations = catalog, store, locations
+        self._hasher, self._max_body = hasher, max_body_bytes
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def parse_body(self, raw: bytes | str | None, content_type: str | None) -> dict[str, Any]:
+        media = (content_type or "application/json").split(";")[0].strip().lower()
+        if media not in JSON_TYPES:
+            raise UnsupportedMediaType()
+        data = raw.encode() if isinstance(raw, str) else (raw or b"")
+        if len(data) > self._max_body:
+            raise BodyTooLarge(
+                f"Dữ liệu gửi lên quá lớn (tối đa {self._max_body // 1024} KB).",
+                f"The body is larger than {self._max_body // 1024} KB.",
+            )
+        try:
+            body = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidJson(details=[{"reason": str(exc)[:200]}]) from exc
+        if not isinstance(body, dict):
+            raise InvalidJson("Dữ liệu gửi lên phải là một đối tượng JSON.", "The body must be a JSON object.")
+        return body
+
+    def submit(self, survey_id: str, body: dict[str, Any], client: ClientInfo) -> Receipt:
+        version = body.get("survey_version")
+        survey = self._catalog.get(survey_id, version if isinstance(version, int) else None)
+        now = self._clock()
+        if not survey.is_open(now):
+            raise SurveyClosed()
+        self._validate(survey, body)
+        response = self._to_response(survey, body, client, now)
+        if self._store.create(response):
+            return self._receipt(response, created=True)
+        existing = self._store.get(response.response_id)
+        if existing is None or existing.content_hash != response.content_hash:
+            raise ResponseIdConflict(field="/id")
+        return self._receipt(existing, created=False)
+
+    def _validate(self, survey: Survey, body: dict[str, Any]) -> None:
+        from fastjsonschema import JsonSchemaValueException
+
+        try:
+            survey.validator()(body)
+        except JsonSchemaValueException as exc:
+            raise _explain(exc) from None
+        answers = body["answers"]
+        for item in survey.items:
+            other = answers.get(item.id + OTHER_SUFFIX)
+            if other is None:
+                continue
+            chosen = answers.get(item.id)
+            chosen_set = set(chosen) if isinstance(chosen, list) else {chosen}
+            if not chosen_set & set(item.other_options):
+                raise InvalidSubmission(
+                    "Chỉ ghi nội dung 'Khác' khi đã chọn phương án 'Khác'.",
+                    "Free text for 'other' is only allowed when the 'other' option is chosen.",
+                    field=f"/answers/{item.id}{OTHER_SUFFIX}",
+                )
+        if not self._locations(survey.geography).contains(body["province"], body.get("commune")):
+            field = "/commune" if body.get("commune") else "/province"
+            raise InvalidLocation(field=field)
+
+    def _to_response(self, survey: Survey, body: dict[str, Any], client: ClientInfo, now: datetime) -> Response:
+        answers: dict[str, Any] = {}
+        identifiers: dict[str, str] = {}
+        for key, value in body["answers"].items():
+            item = survey.item(key)
+            if item is not None and item.personal_data:
+                if value.strip():
+                    identifiers[key] = self._hasher(key, value)
+                continue
+            if isinstance(value, str) and (item is None or item.kind == "text"):
+                text = unicodedata.normalize("NFC", value).strip()
+                if text:
+                    answers[key] = text
+            elif value != []:
+                answers[key] = value
+        for kind, value in (body.get("contact") or {}).items():
+            identifiers[kind] = self._hasher(kind, value)
+        if client.source_ip:
+            identifiers["ip"] = self._hasher("ip", client.source_ip)
+        paradata = dict(body.get("paradata") or {})
+        if client.user_agent:
+            paradata["user_agent"] = client.user_agent[:256]
+        return Response(
+            response_id=body["id"],
+            survey_id=survey.id,
+            survey_version=survey.version,
+            status=RECEIVED,
+            answers=answers,
+            channel=body["channel"],
+            province=body["province"],
+            commune=body.get("commune"),
+            paradata=paradata,
+            received_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            content_hash=content_hash(body),
+            honeypot=str(body.get("website") or "")[:500],
+            identifiers=identifiers,
+            hmac_key_id=self._hasher.key_id if identifiers else "",
+        )
+
+    @staticmethod
+    def _receipt(response: Response, created: bool) -> Receipt:
+        return Receipt(response.response_id, response.survey_id, response.survey_version, response.received_at, created)
+
+
+def content_hash(body: dict[str, Any]) -> str:
+    """The same body sent twice hashes the same: the test for an honest retry of a ULID."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _explain(exc: Any) -> InvalidSubmission:
+    """Turn fastjsonschema's first error into a field path and a sentence a citizen can act on."""
+    path = "/" + "/".join(str(p) for p in exc.path[1:]) if len(exc.path) > 1 else "/"
+    rule = exc.rule
+    if rule == "required":
+        missing = exc.rule_definition
+        name = next((m for m in missing if m not in (exc.value or {})), missing[0] if missing else "")
+        path = f"{path.rstrip('/')}/{name}"
+        if path.startswith("/answers/"):
+            vi, en = "Vui lòng trả lời câu hỏi bắt buộc này.", "Please answer this required question."
+        else:
+            vi, en = f"Thiếu thông tin bắt buộc: {name}.", f"Missing required field: {name}."
+    elif rule == "additionalProperties":
+        extra = sorted(set(exc.value or {}) - set((exc.definition or {}).get("properties", {})))
+        path = f"{path.rstrip('/')}/{extra[0]}" if extra else path
+        vi, en = (
+            "Có câu trả lời cho câu hỏi không có trong phiếu.",
+            "An answer names a question this survey does not have.",
+        )
+    elif rule == "enum":
+        vi, en = (
+            "Phương án trả lời không hợp lệ; vui lòng chọn một trong các phương án đã cho.",
+            "Not one of the offered options.",
+        )
+    elif rule in ("maxLength", "maxItems"):
+        vi, en = "Nội dung quá dài hoặc chọn quá nhiều phương án.", "Too long, or too many options chosen."
+    elif rule == "pattern" and path == "/id":
+        vi, en = "Mã phiếu không hợp lệ (cần là ULID).", "The response id must be a ULID."
+    else:
+        vi, en = "Giá trị không hợp lệ.", f"Invalid value ({rule})."
+    return InvalidSubmission(vi, en, field=path, details=[{"rule": str(rule), "message": str(exc.message)[:300]}])

@@ -1,0 +1,75 @@
+"""One typed settings object, read from the environment once, on first use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed; raised at first use, with the variable's name."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    endpoint_url: str | None
+    surveys_table: str
+    responses_table: str
+    aggregates_table: str
+    reports_bucket: str
+    lake_bucket: str
+    event_bus: str
+    hmac_key: bytes
+    hmac_key_id: str
+    max_body_bytes: int
+    survey_cache_seconds: float
+
+    @staticmethod
+    def from_env(env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+
+        def need(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise SettingsError(f"environment variable {name} is required")
+            return value
+
+        key = env.get("PAR_HMAC_KEY", "")
+        if not key:
+            if env.get("PAR_STAGE", "local") in {"local", "test"}:
+                key = "local-development-key-not-secret"
+            else:
+                raise SettingsError("environment variable PAR_HMAC_KEY is required outside local/test stages")
+        try:
+            max_body = int(env.get("PAR_MAX_BODY_BYTES", "65536"))
+            cache_s = float(env.get("PAR_SURVEY_CACHE_SECONDS", "30"))
+        except ValueError as exc:
+            raise SettingsError(f"numeric setting is malformed: {exc}") from exc
+        return Settings(
+            stage=env.get("PAR_STAGE", "local"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            surveys_table=need("PAR_SURVEYS_TABLE"),
+            responses_table=need("PAR_RESPONSES_TABLE"),
+            aggregates_table=need("PAR_AGGREGATES_TABLE"),
+            reports_bucket=need("PAR_REPORTS_BUCKET"),
+            lake_bucket=need("PAR_LAKE_BUCKET"),
+            event_bus=env.get("PAR_EVENT_BUS", "default"),
+            hmac_key=key.encode("utf-8"),
+            hmac_key_id=env.get("PAR_HMAC_KEY_ID", "k1"),
+            max_body_bytes=max_body,
+            survey_cache_seconds=cache_s,
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """For tests and the local stack, which set the environment after import."""
+    settings.cache_clear()

@@ -1,0 +1,186 @@
+"""Aggregate counters in DynamoDB, applied atomically with a per-response stream marker.
+
+Why a marker per response and not one per batch: Lambda may redeliver a batch whole, cut in halves
+(bisect on error) or from a failed record onwards, and a DynamoDB stream record does not name its
+shard, so neither a batch nor a shard position is a stable identity. A response's own records are:
+they arrive in order in one shard. Each transaction adds the deltas of a run of records and moves
+every touched response's marker from the sequence number read before to the run's last one for that
+response; a record at or below its response's marker was counted already and is skipped. The
+condition on the old value makes a concurrent or replayed writer fail instead of counting twice.
+Markers expire after MARKER_DAYS (the stream keeps records 24 h), so they cost no storage for long.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib.domain.aggregation import Delta, ItemKey
+from chalicelib.settings import settings
+from chalicelib.store.aws import client
+
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions per TransactWriteItems
+MARKER_SK = "-"
+MARKER_DAYS = 3
+
+
+class MarkerMoved(RuntimeError):
+    """A response's marker moved since we read it (a replay raced us): fail the batch, it is retried."""
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+class AggregateRepository:
+    def __init__(self) -> None:
+        self._table = settings().aggregates_table
+
+    # --- reads ------------------------------------------------------------------------------
+    def scope_items(self, pk: str) -> list[dict[str, Any]]:
+        """Every status page of one (survey version, scope): one Query, O(cells), never a scan of responses."""
+        ddb = client("dynamodb")
+        items, start = [], None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = ddb.query(**kwargs)
+            items.extend(_plain(i) for i in page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def get_items(self, keys: Iterable[ItemKey]) -> list[dict[str, Any]]:
+        ddb = client("dynamodb")
+        wanted = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(wanted), 100):
+            request: dict[str, Any] = {self._table: {"Keys": wanted[i : i + 100]}}
+            while request:
+                page = ddb.batch_get_item(RequestItems=request)
+                out.extend(_plain(x) for x in page["Responses"].get(self._table, []))
+                request = page.get("UnprocessedKeys") or {}
+        return out
+
+    def scan_prefix(self, prefix: str) -> list[dict[str, Any]]:
+        """All aggregate items whose pk starts with a survey key (reports and reconcile, not the live path)."""
+        ddb = client("dynamodb")
+        items, start = [], None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "FilterExpression": "begins_with(pk, :p)",
+                "ExpressionAttributeValues": {":p": {"S": prefix}},
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = ddb.scan(**kwargs)
+            items.extend(_plain(i) for i in page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def markers(self, response_ids: Iterable[str]) -> dict[str, str]:
+        """Last counted sequence number of each response (absent: never counted, or marker expired)."""
+        items = self.get_items((_marker_pk(r), MARKER_SK) for r in sorted(set(response_ids)))
+        return {str(i["pk"])[len(_MARKER_PREFIX) :]: str(i["seq"]) for i in items}
+
+    # --- writes -----------------------------------------------------------------------------
+    def apply(self, delta: Delta, markers: dict[str, tuple[str | None, str]]) -> int:
+        """Add the delta and move each response's marker (previous -> new) in one transaction.
+
+        The caller (functions/aggregate) cuts a batch into runs whose items fit one transaction,
+        so every run is all-or-nothing and the markers say which runs landed. Returns requests made.
+        """
+        actions = [self._update(pk, sk, cells) for (pk, sk), cells in sorted(delta.items())]
+        expires = int(time.time()) + MARKER_DAYS * 86400
+        actions += [self._move_marker(rid, prev, new, expires) for rid, (prev, new) in sorted(markers.items())]
+        if len(actions) > TRANSACTION_ITEMS:
+            raise ValueError(f"{len(actions)} items do not fit one transaction")
+        if not actions:
+            return 0
+        ddb = client("dynamodb")
+        for attempt in range(5):
+            try:
+                ddb.transact_write_items(TransactItems=actions)
+                return 1 + attempt
+            except ddb.exceptions.TransactionCanceledException as exc:
+                codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in codes:
+                    raise MarkerMoved(", ".join(sorted(markers))) from exc
+                if "TransactionConflict" not in codes or attempt == 4:
+                    raise
+                time.sleep(0.05 * 2**attempt)  # another shard's run touched the same counters
+        return 5
+
+    def _update(self, pk: str, sk: str, cells: dict[str, int]) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        parts = []
+        value_names: dict[int, str] = {}
+        for i, (cell, count) in enumerate(sorted(cells.items())):
+            name = f"#{_b36(i)}"
+            names[name] = cell
+            if count not in value_names:
+                value_names[count] = f":{_b36(len(value_names))}"
+                values[value_names[count]] = _n(count)
+            parts.append(f"{name} {value_names[count]}")
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "UpdateExpression": "ADD " + ", ".join(parts),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _move_marker(self, response_id: str, previous: str | None, new: str, expires: int) -> dict[str, Any]:
+        condition = "attribute_not_exists(seq)" if previous is None else "seq = :prev"
+        values: dict[str, Any] = {":seq": {"S": new}, ":exp": _n(expires)}
+        if previous is not None:
+            values[":prev"] = {"S": previous}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": _marker_pk(response_id)}, "sk": {"S": MARKER_SK}},
+                "UpdateExpression": "SET seq = :seq, expires_at = :exp",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+
+_MARKER_PREFIX = "_seen#"
+
+
+def _marker_pk(response_id: str) -> str:
+    return _MARKER_PREFIX + response_id
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _b36(i: int) -> str:
+    out = ""
+    while True:
+        i, r = divmod(i, 36)
+        out = _DIGITS[r] + out
+        if not i:
+            return out
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if "N" in value:
+            out[key] = int(value["N"])
+        elif "S" in value:
+            out[key] = value["S"]
+    return out

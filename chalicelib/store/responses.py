@@ -1,0 +1,57 @@
+"""Responses in DynamoDB: one conditional put per submission, conditional status changes by the screener."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.domain.responses import RECEIVED, Response
+from chalicelib.store.models import plain, response_model
+
+
+class ResponseRepository:
+    def create(self, response: Response) -> bool:
+        """One PutItem with attribute_not_exists: a retry of the same id writes nothing and returns False."""
+        from pynamodb.exceptions import PutError
+
+        model = response_model()
+        try:
+            model(**response.to_item()).save(condition=model.response_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, response_id: str) -> Response | None:
+        model = response_model()
+        try:
+            return Response.from_item(_to_dict(model.get(response_id, consistent_read=True)))
+        except model.DoesNotExist:
+            return None
+
+    def set_verdict(self, response_id: str, status: str, reasons: list[str], screened_at: str) -> bool:
+        """Only a response still 'received' is screened: a redelivered record changes nothing."""
+        from pynamodb.exceptions import UpdateError
+
+        model = response_model()
+        item = model(response_id=response_id)
+        try:
+            item.update(
+                actions=[model.status.set(status), model.reasons.set(reasons), model.screened_at.set(screened_at)],
+                condition=(model.status == RECEIVED) & model.response_id.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def iter_survey(self, survey_key: str) -> Iterator[dict[str, Any]]:
+        """Every stored response of a survey version as a raw dict (reconcile reads raw: a poison item must not stop it)."""
+        for item in response_model().by_survey.query(survey_key):
+            yield _to_dict(item)
+
+
+def _to_dict(item: Any) -> dict[str, Any]:
+    return {k: plain(v) for k, v in item.attribute_values.items()}

@@ -1,0 +1,114 @@
+"""Composition root: builds each service with its real adapters, once per process (a warm Lambda keeps them)."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import TYPE_CHECKING
+
+from chalicelib.settings import settings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.screening import DurationStats, ScreeningService
+    from chalicelib.domain.submissions import SubmissionService
+    from chalicelib.store.aggregates import AggregateRepository
+    from chalicelib.store.objects import ObjectStore
+    from chalicelib.store.responses import ResponseRepository
+    from chalicelib.store.surveys import SurveyRepository
+
+
+@cache
+def surveys() -> SurveyRepository:
+    from chalicelib.store.surveys import SurveyRepository
+
+    return SurveyRepository(cache_seconds=settings().survey_cache_seconds)
+
+
+@cache
+def responses() -> ResponseRepository:
+    from chalicelib.store.responses import ResponseRepository
+
+    return ResponseRepository()
+
+
+@cache
+def aggregates() -> AggregateRepository:
+    from chalicelib.store.aggregates import AggregateRepository
+
+    return AggregateRepository()
+
+
+@cache
+def reports_store() -> ObjectStore:
+    from chalicelib.store.objects import ObjectStore
+
+    return ObjectStore(settings().reports_bucket)
+
+
+@cache
+def lake_store() -> ObjectStore:
+    from chalicelib.store.objects import ObjectStore
+
+    return ObjectStore(settings().lake_bucket)
+
+
+@cache
+def submission_service() -> SubmissionService:
+    from chalicelib.domain.submissions import IdentifierHasher, SubmissionService
+    from chalicelib.reference.geography import load_geography
+
+    s = settings()
+    return SubmissionService(
+        catalog=surveys(),
+        store=responses(),
+        locations=load_geography,
+        hasher=IdentifierHasher(s.hmac_key, s.hmac_key_id),
+        max_body_bytes=s.max_body_bytes,
+    )
+
+
+class AggregateDurations:
+    """Completion-time histogram of a survey version, read from its national aggregates, cached a minute."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, DurationStats]] = {}
+
+    def durations(self, survey_key: str) -> DurationStats:
+        from chalicelib.domain.aggregation import NATIONAL, aggregate_pk, aggregate_sk
+        from chalicelib.domain.responses import SCREENED
+        from chalicelib.domain.screening import DurationStats
+
+        now = time.monotonic()
+        hit = self._cache.get(survey_key)
+        if hit and now - hit[0] < self._ttl:
+            return hit[1]
+        pk = aggregate_pk(survey_key, NATIONAL)
+        histogram: dict[int, int] = {}
+        for item in aggregates().get_items((pk, aggregate_sk(status, 0)) for status in SCREENED):
+            for cell, value in item.items():
+                if cell.startswith("_d") and cell[2:].isdigit():
+                    histogram[int(cell[2:])] = histogram.get(int(cell[2:]), 0) + int(value)
+        stats = DurationStats(histogram)
+        self._cache[survey_key] = (now, stats)
+        return stats
+
+
+@cache
+def screening_service() -> ScreeningService:
+    from chalicelib.domain.screening import ScreeningService
+
+    return ScreeningService(catalog=surveys(), durations=AggregateDurations(), store=responses())
+
+
+def reset() -> None:
+    """Forget every built service (tests and the local stack change settings after import)."""
+    from chalicelib.settings import reset_settings
+    from chalicelib.store.aws import reset_clients
+    from chalicelib.store.models import reset_models
+
+    for factory in (surveys, responses, aggregates, reports_store, lake_store, submission_service, screening_service):
+        factory.cache_clear()
+    reset_settings()
+    reset_clients()
+    reset_models()
