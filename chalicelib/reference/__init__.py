@@ -1,0 +1,1 @@
+"""Versioned reference data (administrative geography) and its stdlib-only loaders."""

@@ -1,0 +1,1 @@
+"""Infrastructure: deployment templates and the local stack."""

@@ -1,0 +1,1 @@
+"""The local stack: AWS emulated on one machine, plus seed data."""

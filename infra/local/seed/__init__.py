@@ -1,0 +1,1 @@
+"""Seed data for the local stack and tests: survey definitions and generated submissions."""
