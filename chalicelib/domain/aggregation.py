@@ -54,7 +54,8 @@ def contribution(response: Response | None, survey: Survey | None) -> Delta:
         if not item.counted or item.id not in response.answers:
             continue
         value = response.answers[item.id]
-        cells[item.id] = 1
+        if item.kind != "single":
+            cells[item.id] = 1
         if item.kind == "single":
             key = f"{item.id}={value}"
             if key in page_of:

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.domain.aggregation import NATIONAL
 from chalicelib.domain.errors import InvalidScope
 from chalicelib.domain.responses import ACCEPTED, FLAGGED, RECEIVED, REJECTED, STATUSES
-from chalicelib.domain.survey import Survey
+from chalicelib.domain.survey import Item, Survey
 
 
 def parse_scope(scope: str | None) -> str:
@@ -51,12 +51,20 @@ def status_counts(items: Iterable[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def item_index(counts: dict[str, int], item_id: str, positive: Iterable[str]) -> tuple[float | None, int]:
-    answered = counts.get(item_id, 0)
-    if not answered:
+def answered(counts: dict[str, int], item: Item) -> int:
+    """Valid answers to an item: a single choice has exactly one option per answer, so its options add up."""
+    if item.kind == "single":
+        return sum(counts.get(f"{item.id}={v}", 0) for v in item.options)
+    return counts.get(item.id, 0)
+
+
+def item_index(counts: dict[str, int], item: Item, positive: Iterable[str]) -> tuple[float | None, int]:
+    item_id = item.id
+    n = answered(counts, item)
+    if not n:
         return None, 0
     hits = sum(counts.get(f"{item_id}={v}", 0) for v in positive)
-    return 100.0 * hits / answered, answered
+    return 100.0 * hits / n, n
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -97,7 +105,7 @@ def compute_results(survey: Survey, items: list[dict[str, Any]], scope: str, inc
             for element in part["elements"]:
                 rows = []
                 for item_id in element["items"]:
-                    value, n = item_index(counts, item_id, positive)
+                    value, n = item_index(counts, survey.item(item_id), positive)  # type: ignore[arg-type]
                     rows.append(
                         {"id": item_id, "text": texts.get(item_id, {}).get("text"), "value": _round(value), "n": n}
                     )
@@ -150,12 +158,12 @@ def _distributions(survey: Survey, counts: dict[str, int], texts: dict[str, dict
     for item in survey.items:
         if item.kind == "text" or not item.counted:
             continue
-        answered = counts.get(item.id, 0)
+        n_answered = answered(counts, item)
         labels = texts.get(item.id, {}).get("labels", {})
         options = []
         for value in item.options:
             count = counts.get(f"{item.id}={value}", 0)
-            share = round(100.0 * count / answered, 2) if answered else None
+            share = round(100.0 * count / n_answered, 2) if n_answered else None
             options.append({"value": value, "label": labels.get(value), "count": count, "share": share})
         out.append(
             {
@@ -163,7 +171,7 @@ def _distributions(survey: Survey, counts: dict[str, int], texts: dict[str, dict
                 "question": item.question_id,
                 "text": texts.get(item.id, {}).get("text"),
                 "kind": item.kind,
-                "n": answered,
+                "n": n_answered,
                 "options": options,
             }
         )

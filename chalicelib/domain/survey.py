@@ -10,7 +10,9 @@ from chalicelib.domain.errors import InvalidDefinition
 
 OTHER_SUFFIX = "__other"  # answers[<question>__other] holds the free text of an option with other_text
 ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
-PAGE_CELLS = 400  # counters per aggregate item: "#ab :0, " x 400 keeps an UpdateExpression under DynamoDB's 4 KB
+# Counters per aggregate item. DynamoDB takes ~400 ADD clauses in one 4 KB UpdateExpression, but
+# moto's expression parser recurses per clause and fails near 200, so 128 keeps local and AWS alike.
+PAGE_CELLS = 128
 DURATION_BUCKETS = 64  # log-scale buckets of completion time, base 1.25 (1 s … ~19 days)
 
 DEFAULT_SCREENING = {
@@ -226,7 +228,8 @@ class Survey:
             for item in self.items:
                 if not item.counted:
                     continue
-                cached.append(item.id)
+                if item.kind != "single":  # a single choice's answered count is the sum of its options
+                    cached.append(item.id)
                 cached.extend(f"{item.id}={v}" for v in item.options)
             self.__dict__["_cells"] = cached
         return cached

@@ -113,11 +113,18 @@ class AggregateRepository:
             except ddb.exceptions.TransactionCanceledException as exc:
                 codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in codes:
+                    if self._landed(markers):
+                        return 1 + attempt  # our own earlier attempt landed (a retried request): done
                     raise MarkerMoved(", ".join(sorted(markers))) from exc
                 if "TransactionConflict" not in codes or attempt == 4:
                     raise
                 time.sleep(0.05 * 2**attempt)  # another shard's run touched the same counters
         return 5
+
+    def _landed(self, markers: dict[str, tuple[str | None, str]]) -> bool:
+        """Every marker already holds the value this transaction sets: an earlier attempt of it committed."""
+        current = self.markers(markers)
+        return all(current.get(rid) == new for rid, (_, new) in markers.items())
 
     def _update(self, pk: str, sk: str, cells: dict[str, int]) -> dict[str, Any]:
         names: dict[str, str] = {}

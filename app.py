@@ -1,0 +1,166 @@
+"""The API and the citizen pages (Chalice): wiring only — each route parses, calls one service, shapes the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice import Chalice, Response
+
+from chalicelib.api.http import api_errors, html_response, json_response, page_errors
+from chalicelib.domain.errors import DomainError
+
+app = Chalice(app_name="par-platform")
+app.api.binary_types = []  # every body we serve is text; keeps API Gateway from base64-encoding pages
+ANY = ["*/*"]  # content types are checked by the service, so a wrong one gets our 415, not Chalice's
+
+
+# --- JSON API -------------------------------------------------------------------------------------
+@app.route("/openapi.json", methods=["GET"], cors=True)
+def openapi() -> Response:
+    from chalicelib.api.openapi import document
+
+    return json_response(document())
+
+
+@app.route("/surveys", methods=["GET"], cors=True)
+@api_errors
+def list_surveys() -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.survey_list())
+
+
+@app.route("/surveys/{survey_id}", methods=["GET"], cors=True)
+@api_errors
+def get_survey(survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.survey_contract(survey_id, _query("version")), headers={"Cache-Control": "max-age=60"})
+
+
+@app.route("/surveys/{survey_id}/responses", methods=["POST"], content_types=ANY, cors=True)
+@api_errors
+def submit_response(survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    request = app.current_request
+    receipt = views.submit_json(survey_id, request.raw_body, request.headers.get("content-type"), _client())
+    return json_response(receipt.to_dict(), status=201 if receipt.created else 200)
+
+
+@app.route("/surveys/{survey_id}/results", methods=["GET"], cors=True)
+@api_errors
+def get_results(survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    results = views.results(survey_id, _query("scope"), _flag("include_flagged"), _query("version"))
+    return json_response(results, headers={"Cache-Control": "max-age=5"})
+
+
+@app.route("/geo/provinces", methods=["GET"], cors=True)
+@api_errors
+def list_provinces() -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.provinces(_query("geography")), headers={"Cache-Control": "max-age=86400"})
+
+
+@app.route("/geo/provinces/{code}/communes", methods=["GET"], cors=True)
+@api_errors
+def list_communes(code: str) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.communes(code, _query("geography")), headers={"Cache-Control": "max-age=86400"})
+
+
+# --- Pages ----------------------------------------------------------------------------------------
+@app.route("/", methods=["GET"])
+@page_errors
+def home() -> Response:
+    from chalicelib.api import views
+
+    return html_response(views.home_page(), cache="max-age=60")
+
+
+@app.route("/s/{survey_id}", methods=["GET"])
+@page_errors
+def survey_page(survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    embed = _flag("embed")
+    return html_response(views.survey_form_page(survey_id, embed=embed), embed=embed)
+
+
+@app.route("/s/{survey_id}", methods=["POST"], content_types=ANY)
+@page_errors
+def survey_page_submit(survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    request = app.current_request
+    embed = _flag("embed")
+    form = parse_qs((request.raw_body or b"").decode("utf-8", "replace"), keep_blank_values=False)
+    status, body = views.submit_form(survey_id, form, request.headers.get("content-type"), _client(), embed=embed)
+    return html_response(body, status, embed=embed)
+
+
+@app.route("/s/{survey_id}/results", methods=["GET"])
+@page_errors
+def results_page(survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    body = views.results_page(survey_id, _query("scope"), _flag("include_flagged"), _query("version"))
+    return html_response(body, cache="max-age=5")
+
+
+@app.route("/reports", methods=["GET"])
+@page_errors
+def reports_page() -> Response:
+    from chalicelib.api import views
+
+    return html_response(views.reports_page(), cache="max-age=30")
+
+
+@app.route("/reports/file", methods=["GET"])
+@page_errors
+def report_file() -> Response:
+    from chalicelib.api import views
+
+    content, content_type = views.report_file(_query("key") or "")
+    return Response(body=content, status_code=200, headers={"Content-Type": content_type, **_download_headers()})
+
+
+@app.route("/static/{name}", methods=["GET"])
+def static_file(name: str) -> Response:
+    from chalicelib.api import views
+
+    try:
+        content, content_type = views.static_asset(name)
+    except DomainError as exc:
+        return json_response(exc.to_dict(), status=exc.status)
+    return Response(
+        body=content, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=3600"}
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def _query(name: str) -> str | None:
+    params = app.current_request.query_params or {}
+    value = params.get(name)
+    return value if value not in (None, "") else None
+
+
+def _flag(name: str) -> bool:
+    return (_query(name) or "").lower() in ("1", "true", "yes", "on")
+
+
+def _client() -> Any:
+    from chalicelib.domain.submissions import ClientInfo
+
+    request = app.current_request
+    identity = (request.context or {}).get("identity") or {}
+    return ClientInfo(source_ip=identity.get("sourceIp"), user_agent=request.headers.get("user-agent"))
+
+
+def _download_headers() -> dict[str, str]:
+    return {"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=300", "Content-Security-Policy": "sandbox"}

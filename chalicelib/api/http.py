@@ -1,0 +1,101 @@
+"""Shaping HTTP answers: JSON and HTML responses, domain errors mapped once to a status and a stable code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.domain.errors import DomainError
+
+log = logging.getLogger("par.api")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+)
+EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")  # issue 3 narrows this to agency origins
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def html_response(body: str, status: int = 200, *, embed: bool = False, cache: str = "no-store") -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": EMBED_CSP if embed else PAGE_CSP,
+            "Cache-Control": cache,
+            **({} if embed else {"X-Frame-Options": "DENY"}),
+            **SECURITY_HEADERS,
+        },
+    )
+
+
+def error_response(error: DomainError) -> Response:
+    return json_response(error.to_dict(), status=error.status)
+
+
+def internal_error() -> dict[str, Any]:
+    return {
+        "error": {
+            "code": "internal_error",
+            "message": "Hệ thống đang gặp sự cố; vui lòng thử lại sau ít phút.",
+            "message_en": "Something went wrong on our side; please try again in a few minutes.",
+        }
+    }
+
+
+def api_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Every JSON route: a domain error becomes its status and code; anything else a logged 500."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("unhandled error in %s", view.__name__)
+            return json_response(internal_error(), status=500)
+
+    return wrapped
+
+
+def page_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Every HTML route: the same mapping, rendered as a page a citizen can read."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        from chalicelib.web.pages import render_error
+
+        try:
+            return view(*args, **kwargs)
+        except DomainError as exc:
+            return html_response(render_error(exc.status, exc.code, exc.message_vi, exc.message_en), exc.status)
+        except Exception:
+            log.exception("unhandled error in %s", view.__name__)
+            body = internal_error()["error"]
+            return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
+
+    return wrapped
+
+
+def raw_body(request: Any) -> bytes:
+    return request.raw_body or b""

@@ -1,0 +1,295 @@
+"""The OpenAPI 3.1 document of the public API, built from schemas/ so the contract has one source."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalicelib.contracts import load_schema
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Invalid input (code, Vietnamese message, field path)",
+        403: "Survey not open",
+        404: "Unknown survey",
+        409: "Id reused with different content",
+        413: "Body too large",
+        415: "Not JSON",
+        422: "Valid JSON, wrong meaning (location, version)",
+        500: "Server fault",
+    }
+    return {str(c): _json(_ERROR, text[c]) for c in codes}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"200": {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+
+def _param(
+    name: str, where: str, description: str, schema: dict[str, Any] | None = None, required: bool = False
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+SURVEY_ID = _param(
+    "survey_id", "path", "Survey id, e.g. sipas-2026", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,62}$"}
+)
+VERSION = _param(
+    "version", "query", "A survey version (default: the current one)", {"type": "string", "pattern": "^[0-9]+$"}
+)
+
+
+@cache
+def document() -> dict[str, Any]:
+    survey = {k: v for k, v in load_schema("survey").items() if not k.startswith("$")}
+    submission = {k: v for k, v in load_schema("submission").items() if not k.startswith("$")}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PAR Index and SIPAS platform API",
+            "version": "1.0.0",
+            "description": "Surveys, submissions and live results of the Ministry of Home Affairs' PAR/SIPAS platform. "
+            "Errors carry a stable code, a Vietnamese message and an English one. Authentication arrives with the "
+            "officials' features; every route below is public.",
+        },
+        "paths": {
+            "/surveys": {
+                "get": {
+                    "operationId": "listSurveys",
+                    "summary": "Surveys and their current versions",
+                    "responses": {"200": _json({"type": "object"}, "Survey list"), **_errors(500)},
+                }
+            },
+            "/surveys/{survey_id}": {
+                "get": {
+                    "operationId": "getSurvey",
+                    "summary": "A survey definition and its compiled submission schema",
+                    "parameters": [SURVEY_ID, VERSION],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/SurveyContract"}, "Definition and schema"),
+                        **_errors(400, 404, 422, 500),
+                    },
+                }
+            },
+            "/surveys/{survey_id}/responses": {
+                "post": {
+                    "operationId": "submitResponse",
+                    "summary": "Submit a response; a retry with the same id returns the same receipt",
+                    "parameters": [SURVEY_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}},
+                    },
+                    "responses": {
+                        "201": _json({"$ref": "#/components/schemas/Receipt"}, "Stored"),
+                        "200": _json(
+                            {"$ref": "#/components/schemas/Receipt"},
+                            "Already stored (an honest retry): the same receipt",
+                        ),
+                        **_errors(400, 403, 404, 409, 413, 415, 422, 500),
+                    },
+                }
+            },
+            "/surveys/{survey_id}/results": {
+                "get": {
+                    "operationId": "getResults",
+                    "summary": "Live results from the aggregates (never a scan of responses)",
+                    "parameters": [
+                        SURVEY_ID,
+                        VERSION,
+                        _param(
+                            "scope",
+                            "query",
+                            "all, p<province code> (p01) or c<commune code> (c00004)",
+                            {"type": "string", "pattern": "^(all|p[0-9]{2}|c[0-9]{5})$"},
+                        ),
+                        _param(
+                            "include_flagged",
+                            "query",
+                            "Count flagged responses too",
+                            {"type": "string", "enum": ["0", "1", "true", "false"]},
+                        ),
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Results"}, "Indices and distributions"),
+                        **_errors(400, 404, 422, 500),
+                    },
+                }
+            },
+            "/geo/provinces": {
+                "get": {
+                    "operationId": "listProvinces",
+                    "summary": "Provinces of a geography version (default vn-2025: 34 provinces)",
+                    "parameters": [
+                        _param("geography", "query", "Reference-data version", {"type": "string", "enum": ["vn-2025"]})
+                    ],
+                    "responses": {"200": _json({"type": "object"}, "Provinces"), **_errors(400)},
+                }
+            },
+            "/geo/provinces/{code}/communes": {
+                "get": {
+                    "operationId": "listCommunes",
+                    "summary": "Communes of a province",
+                    "parameters": [
+                        _param("code", "path", "Province code", {"type": "string", "pattern": "^[0-9]{2}$"}),
+                        _param("geography", "query", "Reference-data version", {"type": "string", "enum": ["vn-2025"]}),
+                    ],
+                    "responses": {"200": _json({"type": "object"}, "Communes"), **_errors(400, 404)},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI")},
+                }
+            },
+            "/": {"get": {"operationId": "homePage", "summary": "Portal home page", "responses": _html("Page")}},
+            "/s/{survey_id}": {
+                "get": {
+                    "operationId": "surveyPage",
+                    "summary": "The survey as an HTML form (works without JavaScript)",
+                    "parameters": [
+                        SURVEY_ID,
+                        _param("embed", "query", "Render for an iframe widget", {"type": "string", "enum": ["0", "1"]}),
+                    ],
+                    "responses": {
+                        **_html("Form"),
+                        "403": {"description": "Survey closed"},
+                        "404": {"description": "Unknown survey"},
+                    },
+                },
+                "post": {
+                    "operationId": "surveyPageSubmit",
+                    "summary": "Form post of the HTML form (no-JavaScript path)",
+                    "parameters": [
+                        SURVEY_ID,
+                        _param("embed", "query", "Render for an iframe widget", {"type": "string", "enum": ["0", "1"]}),
+                    ],
+                    "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "201": {"description": "Receipt page"},
+                        "200": {"description": "Receipt page of a retry"},
+                        "400": {"description": "The form again, with errors"},
+                        "403": {"description": "Survey closed"},
+                        "404": {"description": "Unknown survey"},
+                    },
+                },
+            },
+            "/s/{survey_id}/results": {
+                "get": {
+                    "operationId": "resultsPage",
+                    "summary": "Live results page",
+                    "parameters": [
+                        SURVEY_ID,
+                        VERSION,
+                        _param("scope", "query", "all, pNN or cNNNNN"),
+                        _param("include_flagged", "query", "1 to count flagged responses"),
+                    ],
+                    "responses": {
+                        **_html("Results"),
+                        "400": {"description": "Bad scope"},
+                        "404": {"description": "Unknown survey"},
+                    },
+                }
+            },
+            "/reports": {
+                "get": {
+                    "operationId": "reportsPage",
+                    "summary": "Published report sets in S3",
+                    "responses": _html("Report list"),
+                }
+            },
+            "/reports/file": {
+                "get": {
+                    "operationId": "reportFile",
+                    "summary": "One file of a report set",
+                    "parameters": [_param("key", "query", "S3 key under reports/", required=True)],
+                    "responses": {
+                        "200": {"description": "The file (HTML, CSV or JSON)"},
+                        "404": {"description": "No such report file"},
+                    },
+                }
+            },
+            "/static/{name}": {
+                "get": {
+                    "operationId": "staticAsset",
+                    "summary": "CSS and JavaScript of the pages",
+                    "parameters": [_param("name", "path", "File name")],
+                    "responses": {"200": {"description": "The asset"}, "404": {"description": "No such asset"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Survey": survey,
+                "Submission": submission,
+                "SurveyContract": {
+                    "type": "object",
+                    "required": ["survey", "submission_schema", "open"],
+                    "properties": {
+                        "survey": {"$ref": "#/components/schemas/Survey"},
+                        "submission_schema": {"type": "object"},
+                        "open": {"type": "boolean"},
+                    },
+                },
+                "Receipt": {
+                    "type": "object",
+                    "required": ["receipt", "survey_id", "survey_version", "status", "received_at"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "receipt": {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"},
+                        "survey_id": {"type": "string"},
+                        "survey_version": {"type": "integer"},
+                        "status": {"const": "received"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Results": {
+                    "type": "object",
+                    "required": ["survey_id", "survey_version", "scope", "include_flagged", "counts", "n", "questions"],
+                    "properties": {
+                        "survey_id": {"type": "string"},
+                        "survey_version": {"type": "integer"},
+                        "scope": {"type": "string"},
+                        "include_flagged": {"type": "boolean"},
+                        "weighted": {"type": "boolean"},
+                        "n": {"type": "integer"},
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "index": {"type": "object"},
+                        "questions": {"type": "array"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "message_en"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string", "description": "Vietnamese, for the citizen"},
+                                "message_en": {"type": "string"},
+                                "field": {"type": "string", "description": "JSON pointer of the offending field"},
+                                "details": {"type": "array"},
+                            },
+                        }
+                    },
+                },
+            }
+        },
+    }

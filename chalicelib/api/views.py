@@ -1,0 +1,208 @@
+"""What each route does, in a few lines: call the service, shape the answer (imported on first request)."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from chalicelib import wiring
+from chalicelib.domain.aggregation import aggregate_pk
+from chalicelib.domain.errors import DomainError, InvalidSubmission, SurveyClosed
+from chalicelib.domain.results import compute_results, parse_scope
+from chalicelib.domain.submissions import ClientInfo, Receipt
+from chalicelib.reference.geography import UnknownGeography, load_geography
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+REPORTS_PREFIX = "reports/"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    message_vi = "Không tìm thấy nội dung yêu cầu."
+    message_en = "Not found."
+
+
+class BadQuery(DomainError):
+    code = "invalid_query"
+    status = 400
+    message_vi = "Tham số truy vấn không hợp lệ."
+    message_en = "Invalid query parameter."
+
+
+def _version(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise BadQuery(field="version")
+    return int(value)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+def survey_list() -> dict[str, Any]:
+    surveys = wiring.surveys().list_current()
+    return {
+        "surveys": [
+            {"id": s.id, "version": s.version, "title": s.definition["title"], "status": s.status, "open": s.is_open()}
+            for s in surveys
+        ]
+    }
+
+
+def survey_contract(survey_id: str, version: str | None) -> dict[str, Any]:
+    survey = wiring.surveys().get(survey_id, _version(version))
+    return {"survey": survey.definition, "submission_schema": survey.submission_schema(), "open": survey.is_open()}
+
+
+def submit_json(survey_id: str, raw: bytes | None, content_type: str | None, client: ClientInfo) -> Receipt:
+    service = wiring.submission_service()
+    return service.submit(survey_id, service.parse_body(raw, content_type), client)
+
+
+def results(survey_id: str, scope: str | None, include_flagged: bool, version: str | None) -> dict[str, Any]:
+    survey = wiring.surveys().get(survey_id, _version(version))
+    scope = parse_scope(scope)
+    items = wiring.aggregates().scope_items(aggregate_pk(survey.key, scope))
+    return compute_results(survey, items, scope, include_flagged)
+
+
+def provinces(geography: str | None) -> dict[str, Any]:
+    geo = _geography(geography)
+    return {"geography": geo.name, "provinces": [{"code": p.code, "name": p.name} for p in geo.provinces]}
+
+
+def communes(code: str, geography: str | None) -> dict[str, Any]:
+    geo = _geography(geography)
+    if geo.province(code) is None:
+        raise NotFound("Không có tỉnh/thành phố với mã này.", "No province with that code.", field="code")
+    return {"province": code, "communes": [{"code": c.code, "name": c.name} for c in geo.communes_of(code)]}
+
+
+def _geography(name: str | None) -> Any:
+    try:
+        return load_geography(name or "vn-2025")
+    except UnknownGeography:
+        raise BadQuery("Bộ danh mục địa giới không tồn tại.", "Unknown geography.", field="geography") from None
+
+
+# --- pages ----------------------------------------------------------------------------------------
+def home_page() -> str:
+    from chalicelib.web.pages import render_home
+
+    return render_home(wiring.surveys().list_current())
+
+
+def survey_form_page(survey_id: str, *, embed: bool) -> str:
+    from ulid import ULID
+
+    from chalicelib.web.pages import render_survey_form
+
+    survey = wiring.surveys().get(survey_id)
+    if not survey.is_open():
+        raise SurveyClosed()
+    return render_survey_form(
+        survey,
+        load_geography(survey.geography),
+        response_id=str(ULID()),
+        started_at=_now(),
+        embed=embed,
+    )
+
+
+def submit_form(
+    survey_id: str, form: dict[str, list[str]], content_type: str | None, client: ClientInfo, *, embed: bool
+) -> tuple[int, str]:
+    """The no-JavaScript path: the same service as the API, errors shown on the re-rendered form."""
+    from chalicelib.web.pages import form_to_submission, missing_required, render_receipt, render_survey_form
+
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise InvalidSubmission("Biểu mẫu gửi lên không đúng định dạng.", "The form must be sent url-encoded.")
+    survey = wiring.surveys().get(survey_id)
+    body = form_to_submission(survey, form)
+    values = {k: v if len(v) > 1 else v[0] for k, v in form.items()}
+    errors = dict.fromkeys(missing_required(survey, body.get("answers", {})), "Vui lòng trả lời câu hỏi bắt buộc này.")
+    geography = load_geography(survey.geography)
+    if not errors:
+        try:
+            receipt = wiring.submission_service().submit(survey_id, body, client)
+            return (201 if receipt.created else 200), render_receipt(survey, receipt.to_dict(), embed=embed)
+        except InvalidSubmission as exc:
+            errors = {(exc.field or "/").rsplit("/", 1)[-1] or "form": exc.message_vi}
+        except DomainError as exc:
+            if exc.status not in (400, 422):
+                raise
+            errors = {(exc.field or "/").rsplit("/", 1)[-1] or "form": exc.message_vi}
+    page = render_survey_form(
+        survey,
+        geography,
+        response_id=str(body.get("id") or ""),
+        started_at=str((body.get("paradata") or {}).get("started_at") or _now()),
+        values=values,
+        errors=errors,
+        embed=embed,
+    )
+    return 400, page
+
+
+def results_page(survey_id: str, scope: str | None, include_flagged: bool, version: str | None) -> str:
+    from chalicelib.web.pages import render_results
+
+    survey = wiring.surveys().get(survey_id, _version(version))
+    data = results(survey_id, scope, include_flagged, version)
+    return render_results(
+        survey, data, scope=data["scope"], geography=load_geography(survey.geography), include_flagged=include_flagged
+    )
+
+
+def reports_page() -> str:
+    from chalicelib.web.pages import render_reports
+
+    return render_reports(report_sets())
+
+
+def report_sets() -> list[dict[str, Any]]:
+    """Report sets in S3, newest first: reports/<survey>/v<version>/<timestamp>/<file>."""
+    sets: dict[str, dict[str, Any]] = {}
+    for obj in wiring.reports_store().list(REPORTS_PREFIX):
+        parts = obj.key.split("/")
+        if len(parts) != 5:
+            continue
+        _, survey_id, version, stamp, name = parts
+        entry = sets.setdefault(
+            "/".join(parts[:4]),
+            {"survey_id": survey_id, "survey_version": version.lstrip("v"), "generated": stamp, "files": []},
+        )
+        entry["files"].append({"name": name, "key": obj.key, "bytes": obj.size})
+    return sorted(sets.values(), key=lambda s: s["generated"], reverse=True)
+
+
+def report_file(key: str) -> tuple[bytes, str]:
+    if not key.startswith(REPORTS_PREFIX) or ".." in key:
+        raise NotFound(field="key")
+    content = wiring.reports_store().get(key)
+    if content is None:
+        raise NotFound(field="key")
+    return content, _content_type(key)
+
+
+def static_asset(name: str) -> tuple[bytes, str]:
+    path = (STATIC_DIR / name).resolve()
+    if path.parent != STATIC_DIR or not path.is_file():
+        raise NotFound(field="name")
+    return path.read_bytes(), _content_type(name)
+
+
+def _content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return (
+        f"{guessed}; charset=utf-8"
+        if guessed.startswith("text/") or guessed.endswith(("json", "javascript"))
+        else guessed
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

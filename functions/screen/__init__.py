@@ -1,0 +1,1 @@
+"""Worker: screens each newly received response (quality and fraud signals)."""
