@@ -36,7 +36,9 @@ class ResponseStore(Protocol):
 
 
 class Locations(Protocol):
-    def contains(self, province_code: str, commune_code: str | None) -> bool: ...
+    def province(self, code: str) -> object | None: ...
+
+    def contains(self, province_code: str, commune_code: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,11 @@ class SubmissionService:
                     "Free text for 'other' is only allowed when the 'other' option is chosen.",
                     field=f"/answers/{item.id}{OTHER_SUFFIX}",
                 )
-        if not self._locations(survey.geography).contains(body["province"], body.get("commune")):
-            field = "/commune" if body.get("commune") else "/province"
-            raise InvalidLocation(field=field)
+        places = self._locations(survey.geography)
+        if places.province(body["province"]) is None:
+            raise InvalidLocation(field="/province")
+        if body.get("commune") and not places.contains(body["province"], body["commune"]):
+            raise InvalidLocation(field="/commune")
 
     def _to_response(self, survey: Survey, body: dict[str, Any], client: ClientInfo, now: datetime) -> Response:
         answers: dict[str, Any] = {}
