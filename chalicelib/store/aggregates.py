@@ -41,7 +41,8 @@ class AggregateRepository:
     def scope_items(self, pk: str) -> list[dict[str, Any]]:
         """Every status page of one (survey version, scope): one Query, O(cells), never a scan of responses."""
         ddb = client("dynamodb")
-        items, start = [], None
+        items: list[dict[str, Any]] = []
+        start = None
         while True:
             kwargs: dict[str, Any] = {
                 "TableName": self._table,
@@ -71,7 +72,8 @@ class AggregateRepository:
     def scan_prefix(self, prefix: str) -> list[dict[str, Any]]:
         """All aggregate items whose pk starts with a survey key (reports and reconcile, not the live path)."""
         ddb = client("dynamodb")
-        items, start = [], None
+        items: list[dict[str, Any]] = []
+        start = None
         while True:
             kwargs: dict[str, Any] = {
                 "TableName": self._table,

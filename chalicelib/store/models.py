@@ -29,7 +29,7 @@ def survey_model() -> Any:
     from pynamodb.models import Model
 
     class SurveyModel(Model):
-        Meta = _meta(settings().surveys_table)
+        Meta = _meta(settings().surveys_table)  # type: ignore[assignment]
         survey_id = UnicodeAttribute(hash_key=True)
         version = NumberAttribute(range_key=True)
         status = UnicodeAttribute()
@@ -59,7 +59,7 @@ def response_model() -> Any:
         response_id = UnicodeAttribute(range_key=True)
 
     class ResponseModel(Model):
-        Meta = _meta(settings().responses_table)
+        Meta = _meta(settings().responses_table)  # type: ignore[assignment]
         response_id = UnicodeAttribute(hash_key=True)
         survey_key = UnicodeAttribute()
         survey_id = UnicodeAttribute()

@@ -30,4 +30,4 @@ def screen_record(record: DynamoDBRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=screen_record, processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=screen_record, processor=processor, context=context))

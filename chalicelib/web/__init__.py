@@ -1,0 +1,1 @@
+"""Citizen-facing web pages: server-rendered HTML, a small stylesheet and a progressive-enhancement script."""

@@ -1,0 +1,422 @@
+"""Server-rendered citizen pages (portal, survey form, receipt, live results, reports) and form-post parsing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from chalicelib.domain.survey import OTHER_SUFFIX, Survey
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from chalicelib.reference.geography import Geography
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8"}
+FORM_CLIENT = "form-html/1"
+REQUIRED_MESSAGE = "Vui lòng trả lời câu hỏi bắt buộc này."
+PROVINCE_MESSAGE = "Vui lòng chọn tỉnh/thành phố nơi Ông/Bà đang sinh sống."
+ENVELOPE_FIELDS = ("id", "survey_version", "channel", "province", "commune", "website", "started_at", "page_ms")
+VN_TIME = timezone(timedelta(hours=7), "ICT")
+
+
+# --- static assets -----------------------------------------------------------------------------
+def static_file(name: str) -> tuple[bytes, str] | None:
+    """The bytes and Content-Type of a known static asset (site.css, form.js); None for anything else."""
+    content_type = STATIC_TYPES.get(name)
+    if content_type is None:
+        return None
+    return (STATIC_DIR / name).read_bytes(), content_type
+
+
+@cache
+def asset_url(name: str) -> str:
+    """/static/<name>?v=<content hash>: a changed file gets a new URL, so assets can be cached for long."""
+    import hashlib
+
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
+# --- template environment ----------------------------------------------------------------------
+@cache
+def _env() -> jinja2.Environment:
+    import jinja2  # lazy: the API's cold start pays for jinja2 only when a page is rendered
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(WEB_DIR / "templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["vi"] = _vi
+    env.filters["en"] = _en
+    env.filters["num"] = _num
+    env.filters["size"] = _size
+    env.filters["urlkey"] = lambda key: quote(str(key), safe="")
+    env.filters["vntime"] = _vn_time
+    env.globals["asset"] = asset_url
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    context.setdefault("embed", False)
+    context.setdefault("script", False)
+    return _env().get_template(template).render(**context)
+
+
+def _vi(text: Any) -> str:
+    """The Vietnamese of a {"vi", "en"} text (or the text itself)."""
+    if isinstance(text, dict):
+        return str(text.get("vi") or text.get("en") or "")
+    return "" if text is None else str(text)
+
+
+def _en(text: Any) -> str:
+    if isinstance(text, dict):
+        en = text.get("en") or ""
+        return "" if en == text.get("vi") else str(en)
+    return ""
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    """Vietnamese number format (decimal comma); '—' for no data."""
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}".replace(",", " ").replace(".", ",")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{_num(n / 1024)} KB"
+    return f"{_num(n / 1024 / 1024)} MB"
+
+
+def _vn_time(value: str | None) -> str:
+    """An ISO timestamp shown in Vietnam time, e.g. '14:05, 01/06/2026 (giờ Việt Nam)'."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VN_TIME).strftime("%H:%M, %d/%m/%Y") + " (giờ Việt Nam)"
+
+
+# --- pages -------------------------------------------------------------------------------------
+def render_home(surveys: list[Survey]) -> str:
+    """Portal home: the open surveys, each with links to its form, its live results and the reports."""
+    return _render("home.html", surveys=[s for s in surveys if s.is_open()])
+
+
+def render_survey_form(
+    survey: Survey,
+    geography: Geography,
+    *,
+    response_id: str,
+    started_at: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    embed: bool = False,
+) -> str:
+    """The survey as an accessible form that works without JavaScript (form.js only enhances it)."""
+    vals = {k: _as_list(v) for k, v in (values or {}).items()}
+    errors = dict(errors or {})
+    sections = _form_sections(survey, vals, errors)
+    province = (vals.get("province") or [""])[0]
+    commune = (vals.get("commune") or [""])[0]
+    # After a post without JavaScript the chosen province's communes are offered, so the commune can be picked too.
+    communes = geography.communes_of(province) if province else []
+    return _render(
+        "survey_form.html",
+        survey=survey,
+        title=survey.definition.get("title", survey.id),
+        description=survey.definition.get("description"),
+        sections=sections,
+        provinces=geography.provinces,
+        province=province,
+        commune=commune,
+        communes=communes,
+        hidden={
+            "id": response_id,
+            "survey_version": str(survey.version),
+            "channel": "widget" if embed else "web",
+            "started_at": started_at,
+            "page_ms": "",
+        },
+        action=f"/s/{survey.id}" + ("?embed=1" if embed else ""),
+        api=f"/surveys/{survey.id}/responses",
+        errors=errors,
+        summary=_error_summary(survey, errors),
+        required_message=REQUIRED_MESSAGE,
+        province_message=PROVINCE_MESSAGE,
+        embed=embed,
+        script=True,
+    )
+
+
+def render_receipt(survey: Survey, receipt: dict[str, Any], *, embed: bool = False) -> str:
+    """Thank-you page with the receipt code the citizen should keep."""
+    return _render(
+        "receipt.html",
+        survey=survey,
+        title=survey.definition.get("title", survey.id),
+        code=str(receipt.get("receipt", "")),
+        received_at=receipt.get("received_at"),
+        embed=embed,
+    )
+
+
+def render_results(
+    survey: Survey, results: dict[str, Any], *, scope: str, geography: Geography, include_flagged: bool
+) -> str:
+    """Live results: the index by part, element and item, status counts and the unscored answers' distributions."""
+    scored = set(survey.scored_items())
+    matrices: dict[str, dict[str, Any]] = {}
+    questions: list[dict[str, Any]] = []
+    headings = {q["id"]: q for s in survey.definition["sections"] for q in s["questions"]}
+    for dist in results.get("questions", []):
+        if dist["id"] in scored:
+            continue
+        qid = dist.get("question") or dist["id"]
+        if qid in survey.matrices:
+            if qid not in matrices:
+                matrices[qid] = {"id": qid, "matrix": True, "text": headings[qid]["text"], "rows": []}
+                questions.append(matrices[qid])
+            matrices[qid]["rows"].append(dist)
+        else:
+            questions.append({**dist, "matrix": False})
+    return _render(
+        "results.html",
+        survey=survey,
+        title=survey.definition.get("title", survey.id),
+        results=results,
+        index=results.get("index"),
+        counts=results.get("counts", {}),
+        questions=questions,
+        scope=scope,
+        scope_label=_scope_label(scope, geography),
+        provinces=geography.provinces,
+        include_flagged=include_flagged,
+    )
+
+
+def render_reports(reports: list[dict[str, Any]]) -> str:
+    """The report sets (each with its files) built by the scheduled jobs."""
+    return _render("reports.html", reports=reports)
+
+
+def render_error(status: int, code: str, message_vi: str, message_en: str) -> str:
+    return _render("error.html", status=status, code=code, message_vi=message_vi, message_en=message_en)
+
+
+# --- form posts --------------------------------------------------------------------------------
+def form_to_submission(survey: Survey, form: dict[str, list[str]]) -> dict[str, Any]:
+    """A posted urlencoded form (parse_qs result) as a submission body (schemas/submission.schema.json)."""
+
+    def first(name: str) -> str:
+        return (form.get(name) or [""])[0]
+
+    version: int | str = first("survey_version").strip()
+    with contextlib.suppress(ValueError):
+        version = int(version)
+    paradata: dict[str, Any] = {"started_at": first("started_at"), "client": FORM_CLIENT}
+    page_ms = _page_ms(first("page_ms"))
+    if page_ms:
+        paradata["page_ms"] = page_ms
+    body: dict[str, Any] = {
+        "id": first("id").strip(),
+        "survey_version": version,
+        "channel": first("channel"),
+        "province": first("province"),
+        "answers": _answers(survey, form),
+        "paradata": paradata,
+    }
+    for name in ("commune", "website"):
+        if first(name):
+            body[name] = first(name)
+    return body
+
+
+def missing_required(survey: Survey, answers: dict[str, Any]) -> list[str]:
+    """Ids of the required items without an answer, in form order."""
+    return [item.id for item in survey.items if item.required and not _answered(answers.get(item.id))]
+
+
+def form_errors(survey: Survey, submission: dict[str, Any]) -> dict[str, str]:
+    """Every gap of a posted form at once, in form order: the province, then each required item."""
+    errors: dict[str, str] = {}
+    if not str(submission.get("province") or "").strip():
+        errors["province"] = PROVINCE_MESSAGE
+    errors.update(dict.fromkeys(missing_required(survey, submission.get("answers") or {}), REQUIRED_MESSAGE))
+    return errors
+
+
+def field_of(path: str | None) -> str:
+    """The form field named by an API error path: '/answers/q9_01' -> 'q9_01', '/province' -> 'province'."""
+    if not path:
+        return ""
+    parts = [p for p in path.split("/") if p]
+    return parts[-1] if parts else ""
+
+
+def _answers(survey: Survey, form: dict[str, list[str]]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for item in survey.items:
+        posted = [v for v in form.get(item.id, []) if v != ""]
+        if item.kind == "multi":
+            chosen = list(dict.fromkeys(posted))
+            if chosen:
+                answers[item.id] = chosen
+        elif item.kind == "text":
+            if posted and posted[0].strip():
+                answers[item.id] = posted[0]
+        elif posted:
+            answers[item.id] = posted[0]
+        if item.other_options:
+            other = (form.get(item.id + OTHER_SUFFIX) or [""])[0]
+            if other.strip():
+                answers[item.id + OTHER_SUFFIX] = other
+    return answers
+
+
+def _page_ms(raw: str) -> dict[str, int]:
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    clean = {
+        str(k)[:64]: int(v)
+        for k, v in data.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+    }
+    return dict(list(clean.items())[:50])
+
+
+def _answered(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | tuple):
+        return any(_answered(v) for v in value)
+    return True
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+# --- view models -------------------------------------------------------------------------------
+def _form_sections(survey: Survey, vals: dict[str, list[str]], errors: dict[str, str]) -> list[dict[str, Any]]:
+    sections = survey.definition["sections"]
+    out = []
+    for number, section in enumerate(sections, start=1):
+        questions = []
+        for q in section["questions"]:
+            view: dict[str, Any] = {
+                "id": q["id"],
+                "type": q["type"],
+                "text": q["text"],
+                "help": q.get("help"),
+                "required": bool(q.get("required", False)),
+                "error": errors.get(q["id"]),
+            }
+            if q["type"] == "matrix":
+                rows = [
+                    {
+                        "id": r["id"],
+                        "text": r["text"],
+                        "required": bool(r.get("required", view["required"])),
+                        "value": (vals.get(r["id"]) or [""])[0],
+                        "error": errors.get(r["id"]),
+                    }
+                    for r in q["rows"]
+                ]
+                view["rows"] = rows
+                view["scale"] = q["scale"]
+                view["required"] = any(r["required"] for r in rows)
+                view["mixed"] = view["required"] and not all(r["required"] for r in rows)
+            elif q["type"] in ("single_choice", "multi_choice"):
+                view["options"] = q["options"]
+                view["chosen"] = vals.get(q["id"], [])
+                view["other"] = (vals.get(q["id"] + OTHER_SUFFIX) or [""])[0]
+                view["other_error"] = errors.get(q["id"] + OTHER_SUFFIX)
+                view["max_choices"] = q.get("max_choices")
+            else:
+                view["value"] = (vals.get(q["id"]) or [""])[0]
+                view["max_length"] = int(q.get("max_length", 2000))
+                view["personal_data"] = bool(q.get("personal_data", False))
+            questions.append(view)
+        out.append(
+            {
+                "id": section["id"],
+                "title": section["title"],
+                "intro": section.get("intro"),
+                "number": number,
+                "total": len(sections),
+                "questions": questions,
+            }
+        )
+    return out
+
+
+def _labels(survey: Survey) -> dict[str, str]:
+    """Field name -> the Vietnamese words a citizen sees next to it (for the error summary)."""
+    labels = {"province": "Tỉnh/thành phố", "commune": "Xã/phường/đặc khu"}
+    for section in survey.definition["sections"]:
+        for q in section["questions"]:
+            text = _vi(q["text"])
+            labels[q["id"]] = text
+            labels[q["id"] + OTHER_SUFFIX] = f"{text} (ghi rõ)"
+            for row in q.get("rows", []):
+                labels[row["id"]] = f"{text} — {_vi(row['text'])}"
+    return labels
+
+
+def _error_summary(survey: Survey, errors: dict[str, str]) -> list[dict[str, str]]:
+    """Errors in form order, each linked to its field (unknown names are listed without a link)."""
+    if not errors:
+        return []
+    labels = _labels(survey)
+    order = ["province", "commune"]
+    for item in survey.items:
+        order.extend((item.id, item.id + OTHER_SUFFIX))
+    rank = {name: i for i, name in enumerate(order)}
+    out = []
+    for name in sorted(errors, key=lambda n: rank.get(n, -1)):
+        known = name in rank
+        out.append({"href": f"#i-{name}" if known else "", "label": labels.get(name, ""), "message": errors[name]})
+    return out
+
+
+def _scope_label(scope: str, geography: Geography) -> str:
+    if scope.startswith("p"):
+        province = geography.province(scope[1:])
+        return province.name if province else scope
+    if scope.startswith("c"):
+        commune = geography.commune(scope[1:])
+        if commune:
+            province = geography.province(commune.province_code)
+            return f"{commune.name}, {province.name}" if province else commune.name
+        return scope
+    return "Toàn quốc"
