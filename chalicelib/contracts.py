@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).resolve().parent
-# In a Lambda bundle only chalicelib/ exists, so packaging copies schemas/ to chalicelib/schemas/;
-# tests/unit/test_contracts.py keeps that copy honest.
-_CANDIDATES = (_HERE / "schemas", _HERE.parent / "schemas")
+# In a Lambda bundle only chalicelib/ exists, so packaging copies schemas/ to chalicelib/schemas/
+# (git-ignored); the repository's own schemas/ wins wherever it exists, so a stale copy is never read.
+# tests/infra/test_package.py keeps the packaged copy honest.
+_CANDIDATES = (_HERE.parent / "schemas", _HERE / "schemas")
 
 
 def schema_dir() -> Path:

@@ -1,0 +1,170 @@
+"""Builds the deployable artefacts: the workers' bundle, the Chalice API package merged with infra/template.yaml.
+
+    python -m infra.package                      # build/ only (what `make package` runs)
+    python -m infra.package --deploy --stage dev # also upload code to S3 and deploy the stack
+
+Deploying needs AWS credentials, PAR_ARTIFACT_BUCKET (an S3 bucket for code) and PAR_HMAC_KEY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+WORKERS = BUILD / "workers"
+API = BUILD / "api"
+LAMBDA_PIP = [
+    "--platform",
+    "manylinux2014_x86_64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.11",
+    "--only-binary=:all:",
+]
+
+
+def copy_schemas_into_chalicelib() -> Path:
+    """Chalice packages only app.py, chalicelib/ and vendor/: the contracts travel inside chalicelib/."""
+    target = ROOT / "chalicelib" / "schemas"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(ROOT / "schemas", target)
+    return target
+
+
+def build_workers() -> Path:
+    shutil.rmtree(WORKERS, ignore_errors=True)
+    WORKERS.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("chalicelib", "functions"):
+        shutil.copytree(ROOT / name, WORKERS / name, ignore=ignore)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--target",
+            str(WORKERS),
+            *LAMBDA_PIP,
+            "-r",
+            str(ROOT / "functions" / "requirements.txt"),
+        ],
+        check=True,
+    )
+    return WORKERS
+
+
+def build_api(stage: str) -> Path:
+    shutil.rmtree(API, ignore_errors=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "chalice"),
+            "package",
+            "--stage",
+            stage,
+            "--merge-template",
+            "infra/template.yaml",
+            str(API),
+        ],
+        cwd=ROOT,
+        check=True,
+        env={"AWS_DEFAULT_REGION": os.environ.get("AWS_REGION", "ap-southeast-1"), **os.environ},
+    )
+    import yaml
+
+    # With a YAML merge template Chalice writes sam.yaml, in long-form intrinsics that plain YAML reads.
+    produced = API / "sam.yaml" if (API / "sam.yaml").exists() else API / "sam.json"
+    template = yaml.safe_load(produced.read_text())
+    # The merged template sits in build/api/: give the workers' CodeUri the path seen from there.
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function" and props.get("CodeUri") == "../build/workers":
+            props["CodeUri"] = os.path.relpath(WORKERS, API)
+    (API / "sam.json").write_text(json.dumps(template, indent=2))
+    return API / "sam.json"
+
+
+def _zip_dir(directory: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory))
+    return target
+
+
+def deploy(template_path: Path, stage: str) -> None:
+    import boto3
+
+    bucket = os.environ["PAR_ARTIFACT_BUCKET"]
+    template: dict[str, Any] = json.loads(template_path.read_text())
+    s3 = boto3.client("s3")
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        uri = props.get("CodeUri")
+        if resource.get("Type") != "AWS::Serverless::Function" or not isinstance(uri, str) or uri.startswith("s3://"):
+            continue
+        local = (template_path.parent / uri).resolve()
+        archive = local if local.suffix == ".zip" else _zip_dir(local, BUILD / f"{local.name}.zip")
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+        key = f"par-platform/{stage}/{archive.stem}-{digest}.zip"
+        s3.upload_file(str(archive), bucket, key)
+        props["CodeUri"] = f"s3://{bucket}/{key}"
+    packaged = BUILD / "packaged.json"
+    packaged.write_text(json.dumps(template, indent=2))
+    cfn = boto3.client("cloudformation")
+    s3.upload_file(str(packaged), bucket, f"par-platform/{stage}/template.json")
+    url = f"https://{bucket}.s3.amazonaws.com/par-platform/{stage}/template.json"
+    name = f"par-{stage}"
+    exists = bool(
+        [
+            s
+            for s in cfn.list_stacks()["StackSummaries"]
+            if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE"
+        ]
+    )
+    change = cfn.create_change_set(
+        StackName=name,
+        ChangeSetName=f"deploy-{digest}",
+        ChangeSetType="UPDATE" if exists else "CREATE",
+        TemplateURL=url,
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        Parameters=[
+            {"ParameterKey": "Stage", "ParameterValue": stage},
+            {"ParameterKey": "HmacKey", "ParameterValue": os.environ["PAR_HMAC_KEY"]},
+        ],
+    )
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=change["Id"])
+    cfn.execute_change_set(ChangeSetName=change["Id"])
+    waiter = "stack_update_complete" if exists else "stack_create_complete"
+    cfn.get_waiter(waiter).wait(StackName=name)
+    print(f"deployed {name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev", choices=["dev", "prod"])
+    parser.add_argument("--deploy", action="store_true")
+    args = parser.parse_args(argv)
+    copy_schemas_into_chalicelib()
+    build_workers()
+    template = build_api(args.stage)
+    print(f"built {WORKERS.relative_to(ROOT)} and {template.relative_to(ROOT)}")
+    if args.deploy:
+        deploy(template, args.stage)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
