@@ -1,0 +1,37 @@
+"""Shared fixtures: a live local stack (moto server over HTTP, the API, the in-process Lambda runner)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole system on 127.0.0.1 with the SIPAS survey published; workers run when a test calls drain()."""
+    from chalicelib import wiring
+    from chalicelib.admin import publish_survey
+    from infra.local.stack import LocalStack
+
+    stack = LocalStack(state_dir=tmp_path_factory.mktemp("stack"))
+    stack.start()
+    wiring.reset()
+    try:
+        stack.start_api()
+        publish_survey(json.loads(SIPAS.read_text(encoding="utf-8")))
+        yield stack
+    finally:
+        stack.stop()
+        wiring.reset()
+
+
+@pytest.fixture(scope="session")
+def sipas() -> dict[str, Any]:
+    return json.loads(SIPAS.read_text(encoding="utf-8"))
