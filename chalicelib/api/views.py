@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from chalicelib import wiring
@@ -14,7 +13,6 @@ from chalicelib.domain.results import compute_results, parse_scope
 from chalicelib.domain.submissions import ClientInfo, Receipt
 from chalicelib.reference.geography import UnknownGeography, load_geography
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 REPORTS_PREFIX = "reports/"
 
 
@@ -115,7 +113,7 @@ def submit_form(
     survey_id: str, form: dict[str, list[str]], content_type: str | None, client: ClientInfo, *, embed: bool
 ) -> tuple[int, str]:
     """The no-JavaScript path: the same service as the API, errors shown on the re-rendered form."""
-    from chalicelib.web.pages import form_to_submission, missing_required, render_receipt, render_survey_form
+    from chalicelib.web.pages import field_of, form_errors, form_to_submission, render_receipt, render_survey_form
 
     media = (content_type or "").split(";")[0].strip().lower()
     if media != "application/x-www-form-urlencoded":
@@ -123,18 +121,16 @@ def submit_form(
     survey = wiring.surveys().get(survey_id)
     body = form_to_submission(survey, form)
     values = {k: v if len(v) > 1 else v[0] for k, v in form.items()}
-    errors = dict.fromkeys(missing_required(survey, body.get("answers", {})), "Vui lòng trả lời câu hỏi bắt buộc này.")
+    errors = form_errors(survey, body)
     geography = load_geography(survey.geography)
     if not errors:
         try:
             receipt = wiring.submission_service().submit(survey_id, body, client)
             return (201 if receipt.created else 200), render_receipt(survey, receipt.to_dict(), embed=embed)
-        except InvalidSubmission as exc:
-            errors = {(exc.field or "/").rsplit("/", 1)[-1] or "form": exc.message_vi}
         except DomainError as exc:
             if exc.status not in (400, 422):
                 raise
-            errors = {(exc.field or "/").rsplit("/", 1)[-1] or "form": exc.message_vi}
+            errors = {field_of(exc.field) or "form": exc.message_vi}
     page = render_survey_form(
         survey,
         geography,
@@ -189,10 +185,12 @@ def report_file(key: str) -> tuple[bytes, str]:
 
 
 def static_asset(name: str) -> tuple[bytes, str]:
-    path = (STATIC_DIR / name).resolve()
-    if path.parent != STATIC_DIR or not path.is_file():
+    from chalicelib.web.pages import static_file
+
+    found = static_file(name)
+    if found is None:
         raise NotFound(field="name")
-    return path.read_bytes(), _content_type(name)
+    return found
 
 
 def _content_type(name: str) -> str:

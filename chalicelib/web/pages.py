@@ -23,7 +23,6 @@ STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "form.js": "text/javascri
 FORM_CLIENT = "form-html/1"
 REQUIRED_MESSAGE = "Vui lòng trả lời câu hỏi bắt buộc này."
 PROVINCE_MESSAGE = "Vui lòng chọn tỉnh/thành phố nơi Ông/Bà đang sinh sống."
-ENVELOPE_FIELDS = ("id", "survey_version", "channel", "province", "commune", "website", "started_at", "page_ms")
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 
 
@@ -394,18 +393,32 @@ def _labels(survey: Survey) -> dict[str, str]:
 
 
 def _error_summary(survey: Survey, errors: dict[str, str]) -> list[dict[str, str]]:
-    """Errors in form order, each linked to its field (unknown names are listed without a link)."""
+    """Errors in form order, each linked to its field; the rows of one matrix with the same message share an entry.
+
+    A 60-row survey sent empty would otherwise list 60 lines before the first question.
+    Unknown names (e.g. 'form') are listed first, without a link.
+    """
     if not errors:
         return []
     labels = _labels(survey)
+    matrix_of = {row: qid for qid, rows in survey.matrices.items() for row in rows}
     order = ["province", "commune"]
     for item in survey.items:
         order.extend((item.id, item.id + OTHER_SUFFIX))
     rank = {name: i for i, name in enumerate(order)}
-    out = []
+    out: list[dict[str, str]] = []
+    groups: dict[tuple[str, str], tuple[dict[str, str], list[str]]] = {}
     for name in sorted(errors, key=lambda n: rank.get(n, -1)):
-        known = name in rank
-        out.append({"href": f"#i-{name}" if known else "", "label": labels.get(name, ""), "message": errors[name]})
+        message, matrix = errors[name], matrix_of.get(name)
+        if matrix and (matrix, message) in groups:
+            entry, rows = groups[matrix, message]
+            rows.append(name)
+            entry["label"] = f"{labels[matrix]} ({len(rows)} dòng)"
+            continue
+        entry = {"href": f"#i-{name}" if name in rank else "", "label": labels.get(name, ""), "message": message}
+        if matrix:
+            groups[matrix, message] = (entry, [name])
+        out.append(entry)
     return out
 
 

@@ -1,6 +1,5 @@
-// Enhances the survey form: commune list, required checks, JSON submit with safe retry, receipt in place.
+// Survey form enhancement: communes, required checks, JSON submit with safe retry, receipt.
 (() => {
-'use strict';
 const d = document;
 d.documentElement.classList.add('js');
 const form = d.getElementById('survey');
@@ -11,21 +10,21 @@ const on = (t, ev, f) => t.addEventListener(ev, f);
 const val = n => { const x = el.namedItem(n); return x ? x.value : ''; };
 const B32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ', SENT = 'survey.sent';
 
-// ULID: 48-bit time, 80 random bits.
+// ULID: 48-bit time + 80 random bits
 const ulid = () => {
   let t = Date.now(), s = '';
   for (let i = 0; i < 10; i++) { s = B32[t % 32] + s; t = Math.floor(t / 32); }
   crypto.getRandomValues(new Uint8Array(16)).forEach(b => { s += B32[b % 32]; });
   return s;
 };
-const age = id => Date.now() - Array.from(id.slice(0, 10)).reduce((t, c) => t * 32 + B32.indexOf(c), 0);
-const sent = id => { // ids sent from this browser
+const age = id => Date.now() - [...id.slice(0, 10)].reduce((t, c) => t * 32 + B32.indexOf(c), 0);
+const sent = id => { // ids sent from here
   try {
     const ids = JSON.parse(localStorage.getItem(SENT) || '[]');
     return id ? localStorage.setItem(SENT, JSON.stringify(ids.concat(id).slice(-20))) : ids;
   } catch (x) { return []; }
 };
-// A page already sent (back, bfcache) or stale from a cache gets a fresh id.
+// A page already sent (back, bfcache) or stale gets a fresh id
 const freshen = force => {
   if (force || sent().includes(val('id')) || age(val('id')) > 864e5) {
     el.namedItem('id').value = ulid();
@@ -35,7 +34,7 @@ const freshen = force => {
 freshen();
 addEventListener('pageshow', e => { if (e.persisted) freshen(); });
 
-// page_ms: time per section while it holds focus and the page is visible.
+// page_ms: time per section holding focus, page visible
 const ms = {};
 let cur = null, t0 = performance.now(), off = d.hidden, dirty = true;
 const tick = () => {
@@ -48,26 +47,25 @@ const enter = e => {
   if (s && s.dataset.s !== cur) { tick(); cur = s.dataset.s; }
 };
 on(form, 'focusin', enter);
-on(form, 'change', e => { enter(e); dirty = true; });
-on(form, 'input', () => { dirty = true; });
+on(form, 'input', e => { enter(e); dirty = true; });
 on(d, 'visibilitychange', () => { tick(); off = d.hidden; });
 
-// Communes (optional field: a failed load leaves "Không chọn").
+// Communes (optional: a failed load leaves "Không chọn")
 const prov = el.namedItem('province'), com = el.namedItem('commune'), cache = {};
 const loadCommunes = async () => {
-  const code = prov.value, none = com.options[0], label = none.text;
+  const code = prov.value, none = com.options[0], idle = none.text;
   com.length = 1;
   if (!code) return;
   none.text = msg.loading;
   try {
     cache[code] = cache[code] || fetch(msg.geo + encodeURIComponent(code) + '/communes')
-      .then(r => { if (!r.ok) throw new Error(r.status); return r.json(); });
+      .then(r => r.ok ? r.json() : Promise.reject(r.status));
     const list = (await cache[code]).communes || [];
     if (prov.value === code) list.forEach(c => com.add(new Option(c.name, c.code)));
   } catch (x) {
     delete cache[code];
   }
-  none.text = label;
+  none.text = idle;
 };
 on(prov, 'change', loadCommunes);
 if (prov.value && com.length < 2) loadCommunes();
@@ -75,12 +73,12 @@ if (prov.value && com.length < 2) loadCommunes();
 // Errors go where the server puts them.
 const sum = d.getElementById('errsum'), status = d.getElementById('status');
 const btn = form.querySelector('[type=submit]');
-const describe = (i, ids) => { if (ids) i.setAttribute('aria-describedby', ids); else i.removeAttribute('aria-describedby'); };
+const ADB = 'aria-describedby', describe = (i, ids) => i.setAttribute(ADB, ids.trim()); // "" describes nothing
 const clear = () => {
   $$('.err', form).forEach(e => e.remove());
   $$('[aria-invalid]', form).forEach(i => {
     i.removeAttribute('aria-invalid');
-    describe(i, (i.getAttribute('aria-describedby') || '').split(' ').filter(x => !x.startsWith('e-')).join(' '));
+    describe(i, (i.getAttribute(ADB) || '').split(' ').filter(x => !x.startsWith('e-')).join(' '));
   });
   sum.hidden = true;
   sum.textContent = '';
@@ -88,29 +86,32 @@ const clear = () => {
 const label = c => c.querySelector('[id^="t-"]').textContent;
 const show = errs => {
   clear();
-  const ul = d.createElement('ul');
+  const ul = d.createElement('ul'), groups = {};
   let first = null;
   errs.forEach(([name, m]) => {
-    const li = ul.appendChild(d.createElement('li')), x = name && el.namedItem(name);
-    const list = x instanceof RadioNodeList ? Array.from(x) : x ? [x] : [];
+    const x = name && el.namedItem(name), list = x instanceof RadioNodeList ? Array.from(x) : x ? [x] : [];
     const c = list.length && list[0].closest('[data-q]');
-    if (!c) { li.textContent = m; return; }
+    if (!c) return (ul.appendChild(d.createElement('li')).textContent = m);
     const id = 'e-' + name, row = c.tagName === 'TR', e = d.createElement(row ? 'span' : 'p');
     Object.assign(e, { className: 'err', id, textContent: m });
     const at = row ? null : c.querySelector('.opts,textarea,select,input[type=text]');
     (row ? c.querySelector('th') : at.parentNode).insertBefore(e, at);
     list.forEach(i => {
       i.setAttribute('aria-invalid', 'true');
-      describe(i, ((i.getAttribute('aria-describedby') || '') + ' ' + id).trim());
+      describe(i, (i.getAttribute(ADB) || '') + ' ' + id);
     });
-    const a = li.appendChild(d.createElement('a'));
-    a.href = '#' + list[0].id;
-    a.textContent = (row ? label(c.closest('.mx')) + ' — ' : '') + label(c) + ': ' + m;
-    on(a, 'click', ev => { ev.preventDefault(); list[0].focus(); });
+    // one entry per matrix and message, as on the server
+    const q = row ? label(c.closest('.mx')) : label(c), key = row ? q + m : name;
+    const g = groups[key] = groups[key] || { n: 0, a: ul.appendChild(d.createElement('li')).appendChild(d.createElement('a')) };
+    if (!g.n++) {
+      g.a.href = '#' + list[0].id;
+      on(g.a, 'click', ev => { ev.preventDefault(); list[0].focus(); });
+    }
+    g.a.textContent = q + (!row ? '' : g.n > 1 ? ' (' + g.n + ' dòng)' : ' — ' + label(c)) + ': ' + m;
     first = first || list[0];
   });
   const h = d.createElement('h2');
-  h.textContent = msg.summary.replace('{n}', errs.length);
+  h.textContent = msg.summary.replace('{n}', ul.children.length);
   sum.append(h, ul);
   sum.hidden = false;
   (first || sum).focus();
@@ -132,21 +133,18 @@ const build = () => {
   }
   const paradata = { started_at: val('started_at'), client: 'form-html/1', submitted_at: new Date().toISOString() };
   tick();
-  const keys = Object.keys(ms).slice(0, 50);
-  if (keys.length) paradata.page_ms = keys.reduce((o, k) => { o[k] = ms[k]; return o; }, {});
+  const keys = Object.keys(ms);
+  if (keys.length) paradata.page_ms = keys.slice(0, 50).reduce((o, k) => (o[k] = ms[k], o), {});
   const body = { id: val('id').trim(), survey_version: /^\d+$/.test(v) ? +v : v, channel: val('channel'),
     province: val('province'), answers, paradata };
   ['commune', 'website'].forEach(n => { if (val(n)) body[n] = val(n); });
   return body;
 };
 
-// Retry re-sends the same body (same id), so the receipt is the same.
+// Retry re-sends the same body (same id): same receipt
 let pending = null;
 const retry = d.getElementById('retry');
-const say = (m, again) => {
-  status.textContent = m;
-  retry.hidden = !again;
-};
+const say = (m, again) => { status.textContent = m; retry.hidden = !again; };
 on(retry, 'click', () => send(pending));
 const fail = (body, m) => {
   pending = body;
