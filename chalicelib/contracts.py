@@ -23,10 +23,13 @@ def schema_dir() -> Path:
 
 
 @cache
+def _schema_text(name: str) -> str:
+    return (schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8")
+
+
 def load_schema(name: str) -> dict[str, Any]:
-    """`name` is the file stem, e.g. 'survey' for schemas/survey.schema.json."""
-    with open(schema_dir() / f"{name}.schema.json", encoding="utf-8") as fh:
-        return json.load(fh)
+    """A fresh copy of schemas/<name>.schema.json: fastjsonschema rewrites the refs of what it compiles in place."""
+    return json.loads(_schema_text(name))
 
 
 def compile_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:

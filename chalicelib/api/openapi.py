@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -52,10 +53,29 @@ VERSION = _param(
 )
 
 
+def _embed(name: str, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A schemas/ file as an OpenAPI component: its definitions become components, its refs follow them."""
+    schema = json.loads(json.dumps(load_schema(name)))
+    definitions = schema.pop("definitions", {})
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: (v.replace("#/definitions/", f"#/components/schemas/{prefix}") if k == "$ref" else rewrite(v))
+                for k, v in node.items()
+                if not (k.startswith("$") and k != "$ref")
+            }
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    return rewrite(schema), {f"{prefix}{key}": rewrite(value) for key, value in definitions.items()}
+
+
 @cache
 def document() -> dict[str, Any]:
-    survey = {k: v for k, v in load_schema("survey").items() if not k.startswith("$")}
-    submission = {k: v for k, v in load_schema("submission").items() if not k.startswith("$")}
+    survey, survey_parts = _embed("survey", "Survey_")
+    submission, submission_parts = _embed("submission", "Submission_")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -235,6 +255,8 @@ def document() -> dict[str, Any]:
         },
         "components": {
             "schemas": {
+                **survey_parts,
+                **submission_parts,
                 "Survey": survey,
                 "Submission": submission,
                 "SurveyContract": {

@@ -48,9 +48,25 @@ class ResponseRepository:
         return True
 
     def iter_survey(self, survey_key: str) -> Iterator[dict[str, Any]]:
-        """Every stored response of a survey version as a raw dict (reconcile reads raw: a poison item must not stop it)."""
-        for item in response_model().by_survey.query(survey_key):
-            yield _to_dict(item)
+        """Every stored response of a survey version as a plain dict, read without the model on purpose:
+        reconcile must count an item that no longer fits the model (it reports it), not stop on it."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        from chalicelib.settings import settings
+        from chalicelib.store.aws import client
+        from chalicelib.streams import to_plain
+
+        deserializer = TypeDeserializer()
+        paginator = client("dynamodb").get_paginator("query")
+        pages = paginator.paginate(
+            TableName=settings().responses_table,
+            IndexName="by_survey",
+            KeyConditionExpression="survey_key = :k",
+            ExpressionAttributeValues={":k": {"S": survey_key}},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield to_plain({k: deserializer.deserialize(v) for k, v in item.items()})
 
 
 def _to_dict(item: Any) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Aggregate worker: every record of the responses stream becomes a delta of counters, applied exactly once.
 
 Records are read in order; the first record that cannot be read (a poison record) stops the batch:
-everything before it is applied, and it is reported as the batch item failure, so Lambda retries
-from it, bisects it down and finally sends it to the dead-letter queue without blocking the rest.
+everything before it is applied and it is reported as failed, so Lambda retries from it, bisects it
+down (functions/batch.py) and finally sends it alone to the dead-letter queue, blocking nothing.
 Records already counted (at or below their response's marker) are skipped, so redelivered or
 bisected batches count once. See chalicelib/store/aggregates.py for the marker rule.
 """
@@ -18,6 +18,7 @@ from chalicelib import wiring
 from chalicelib.domain.aggregation import Delta, contribution, delta, merge
 from chalicelib.store.aggregates import TRANSACTION_ITEMS
 from chalicelib.streams import response_change
+from functions.batch import sequences_of, stream_response
 from functions.observability import logger, metrics
 
 
@@ -91,7 +92,7 @@ def apply_batch(event: dict[str, Any]) -> dict[str, Any]:
     metrics.add_metric(name="AggregateRecords", unit="Count", value=len(pending))
     metrics.add_metric(name="AggregateSkippedDuplicates", unit="Count", value=len(counted) - len(fresh))
     metrics.add_metric(name="AggregateWriteRequests", unit="Count", value=writes)
-    return {"batchItemFailures": [{"itemIdentifier": poison}] if poison else []}
+    return stream_response(sequences_of(event), [poison] if poison else [])
 
 
 @metrics.log_metrics

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from chalicelib import wiring
 from chalicelib.lake import lake_key, lake_row
 from chalicelib.streams import response_change
+from functions.batch import sequences_of, stream_response
 from functions.observability import logger, metrics
 
 
@@ -40,7 +41,7 @@ def archive_batch(event: dict[str, Any]) -> dict[str, Any]:
         key = f"{partition}/{rows[0][0]}-{rows[-1][0]}.jsonl.gz"
         store.put(key, gzip.compress(body.encode("utf-8"), mtime=0), "application/gzip")
         metrics.add_metric(name="ArchivedResponses", unit="Count", value=len(rows))
-    return {"batchItemFailures": [{"itemIdentifier": poison}] if poison else []}
+    return stream_response(sequences_of(event), [poison] if poison else [])
 
 
 @metrics.log_metrics

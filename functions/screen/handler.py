@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from chalicelib import wiring
 from chalicelib.streams import response_change
+from functions.batch import sequences_of, stream_response
 from functions.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -30,4 +31,6 @@ def screen_record(record: DynamoDBRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return dict(process_partial_response(event=event, record_handler=screen_record, processor=processor, context=context))
+    result = process_partial_response(event=event, record_handler=screen_record, processor=processor, context=context)
+    failed = [str(f["itemIdentifier"]) for f in result.get("batchItemFailures", [])]
+    return stream_response(sequences_of(event), failed)
