@@ -27,7 +27,8 @@ from tests.integration.helpers import (
 
 
 def test_submit_screen_aggregate_results_report(live_stack, sipas):
-    # GIVEN the live stack WHEN 25 citizens submit
+    # GIVEN the live stack, its streams drained, WHEN 25 citizens submit
+    live_stack.drain()
     before = screened_total(live_stack)
     submissions = fresh_submissions(sipas, 25)
     statuses = [post(live_stack, s)[0] for s in submissions]
@@ -118,6 +119,7 @@ def test_a_poison_record_goes_to_the_dead_letter_queue_without_blocking_the_rest
     sqs = live_stack.client("sqs")
     dlq = live_stack.queue_url("WorkerDLQ")
     sqs.purge_queue(QueueUrl=dlq)
+    live_stack.drain()
     before = screened_total(live_stack)
     good = fresh_submissions(sipas, 6)
     for s in good[:3]:
@@ -174,6 +176,7 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(live_stack, sipas, 
             raise RuntimeError(f"worker killed {when}")
         return original(self, delta, markers)
 
+    live_stack.drain()
     monkeypatch.setattr(AggregateRepository, "apply", crash_once)
     before = results(live_stack, include_flagged=True)["counts"]
     submissions = fresh_submissions(sipas, 40)  # across many communes: several transactions per batch

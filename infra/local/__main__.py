@@ -1,0 +1,119 @@
+"""`python -m infra.local run`: the whole platform on 127.0.0.1 (moto, the Chalice API, the workers, the schedules)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from infra.local.stack import CHECKPOINTS_FILE, SNAPSHOT_DIR, LocalStack
+
+SNAPSHOT_EVERY = 60.0
+log = logging.getLogger("infra.local")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve the API and run the workers until Ctrl-C")
+    run.add_argument("--state", type=Path, default=Path(".local"), help="where snapshots and checkpoints live")
+    run.add_argument("--api-port", type=int, default=8000)
+    run.add_argument("--aws-port", type=int, default=4566)
+    run.add_argument("--reset", action="store_true", help="forget the saved state and seed again")
+    run.add_argument("--seed-count", type=int, default=400, help="submissions to seed on a first start")
+    return parser
+
+
+def _reset_state(state: Path) -> None:
+    """Remove only what the local stack writes there, never the directory's other files."""
+    for name in (SNAPSHOT_DIR, f"{SNAPSHOT_DIR}.tmp", f"{SNAPSHOT_DIR}.old"):
+        shutil.rmtree(state / name, ignore_errors=True)
+    (state / CHECKPOINTS_FILE).unlink(missing_ok=True)
+
+
+def _seed(stack: LocalStack, count: int) -> None:
+    print(f"Seeding the demo survey and {count} submissions...", flush=True)
+    started = time.monotonic()
+    try:
+        statuses = stack.seed(n=count)
+    except ImportError as exc:
+        log.error("seeding skipped, a module is missing (%s); run again with --reset once it exists", exc)
+        return
+    except Exception:
+        log.exception("seeding failed; the stack keeps running, run again with --reset to retry")
+        return
+    print(f"Seeded in {time.monotonic() - started:.1f} s; HTTP statuses: {statuses}", flush=True)
+
+
+def _print_urls(stack: LocalStack) -> None:
+    api = stack.api_url
+    print(
+        "\n".join(
+            [
+                "",
+                "PAR platform, local stack",
+                f"  API            {api}",
+                f"  Survey         {api}/s/sipas-2026",
+                f"  Results        {api}/s/sipas-2026/results",
+                f"  Reports        {api}/reports",
+                f"  OpenAPI        {api}/openapi.json",
+                f"  AWS (moto)     {stack.endpoint}   (AWS_ENDPOINT_URL; dashboard at /moto-api/)",
+                f"  State          {stack.state_dir.resolve()}",
+                "Ctrl-C to stop (drains the workers and saves a snapshot).",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.reset:
+        _reset_state(args.state)
+    stack = LocalStack(args.state, port_aws=args.aws_port, port_api=args.api_port)
+    stopping = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stack.start()
+        stack.start_api()
+        if not stack.restored:
+            _seed(stack, args.seed_count)
+        stack.start_workers()
+        _print_urls(stack)
+        last_snapshot = time.monotonic()
+        while not stopping.wait(1.0):
+            if time.monotonic() - last_snapshot >= SNAPSHOT_EVERY:
+                stack.snapshot()
+                last_snapshot = time.monotonic()
+        print("Stopping: draining the workers and saving a snapshot...", flush=True)
+        stack.stop_api()  # no new requests; then everything they caused is processed and saved
+        stack.drain(timeout=120)
+        stack.snapshot()
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
