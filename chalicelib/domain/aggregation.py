@@ -19,12 +19,13 @@ Counts = dict[str, int]
 Delta = dict[ItemKey, Counts]
 
 NATIONAL = "all"
+UNIT_PREFIX = "c"  # the commune: the sampling unit since the 2025 reform, with a reduced layout
 
 
 def scopes_of(response: Response) -> list[str]:
     scopes = [NATIONAL, f"p{response.province}"]
     if response.commune:
-        scopes.append(f"c{response.commune}")
+        scopes.append(f"{UNIT_PREFIX}{response.commune}")
     return scopes
 
 
@@ -55,26 +56,27 @@ def contribution(response: Response | None, survey: Survey | None) -> Delta:
             continue
         value = response.answers[item.id]
         if item.kind != "single":
-            cells[item.id] = 1
-        if item.kind == "single":
-            key = f"{item.id}={value}"
+            cells[item.id] = 1  # respondents who answered; a single choice's options add up to it
+        choices = (
+            [value] if item.kind == "single" else value if item.kind == "multi" and isinstance(value, list) else []
+        )
+        for choice in choices:
+            key = f"{item.id}={choice}"
             if key in page_of:
                 cells[key] = 1
-        elif item.kind == "multi":
-            for choice in value if isinstance(value, list) else []:
-                key = f"{item.id}={choice}"
-                if key in page_of:
-                    cells[key] = 1
     national_only: Counts = {}
     seconds = response.duration_seconds()
     if seconds is not None:
         national_only[f"_d{duration_bucket(seconds)}"] = 1
+    unit_page_of = survey.page_of(unit=True)
     for scope in scopes_of(response):
-        scoped = {**cells, **national_only} if scope == NATIONAL else cells
         pk = aggregate_pk(response.survey_key, scope)
+        if scope.startswith(UNIT_PREFIX):
+            scoped, pages = {c: v for c, v in cells.items() if c in unit_page_of}, unit_page_of
+        else:
+            scoped, pages = ({**cells, **national_only} if scope == NATIONAL else cells), page_of
         for cell, count in scoped.items():
-            sk = aggregate_sk(response.status, page_of[cell])
-            out.setdefault((pk, sk), {})[cell] = count
+            out.setdefault((pk, aggregate_sk(response.status, pages[cell])), {})[cell] = count
     return out
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from statistics import fmean
 from typing import Any
 
-from chalicelib.domain.aggregation import NATIONAL
+from chalicelib.domain.aggregation import NATIONAL, UNIT_PREFIX
 from chalicelib.domain.errors import InvalidScope
 from chalicelib.domain.responses import ACCEPTED, FLAGGED, RECEIVED, REJECTED, STATUSES
 from chalicelib.domain.survey import Item, Survey
@@ -130,7 +130,8 @@ def compute_results(survey: Survey, items: list[dict[str, Any]], scope: str, inc
             "mean_of_items": lambda: _mean(all_items),
         }[rule]()
         out["index"] = {"value": _round(overall), "rule": rule, "positive_values": positive, "parts": parts}
-    out["questions"] = _distributions(survey, counts, texts)
+    # A commune keeps only the scored items (see Survey.cells): other distributions are provincial.
+    out["questions"] = [] if scope.startswith(UNIT_PREFIX) else _distributions(survey, counts, texts)
     return out
 
 

@@ -10,9 +10,9 @@ from chalicelib.domain.errors import InvalidDefinition
 
 OTHER_SUFFIX = "__other"  # answers[<question>__other] holds the free text of an option with other_text
 ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
-# Counters per aggregate item. DynamoDB takes ~400 ADD clauses in one 4 KB UpdateExpression, but
-# moto's expression parser recurses per clause and fails near 200, so 128 keeps local and AWS alike.
-PAGE_CELLS = 128
+# Counters per aggregate item: 256 "#ab :0, " clauses keep an UpdateExpression near 2.3 KB, well under
+# DynamoDB's 4 KB (moto needs infra/local/moto_patches.py beyond ~150 clauses).
+PAGE_CELLS = 256
 DURATION_BUCKETS = 64  # log-scale buckets of completion time, base 1.25 (1 s … ~19 days)
 
 DEFAULT_SCREENING = {
@@ -220,25 +220,35 @@ class Survey:
         return cached
 
     # --- aggregate layout -----------------------------------------------------------------
-    def cells(self) -> list[str]:
-        """Every counter of one (scope, status) in a stable order: meta first, then each item."""
-        cached = self.__dict__.get("_cells")
+    def cells(self, unit: bool = False) -> list[str]:
+        """Every counter of one (scope, status), in a stable order: meta first, then each item.
+
+        A sampling-unit scope (the commune) keeps only what an estimate needs from it, the count and
+        the scored items' answers; distributions of everything else live at province and national scope.
+        """
+        key = "_unit_cells" if unit else "_cells"
+        cached = self.__dict__.get(key)
         if cached is None:
-            cached = ["n"] + [f"_d{k}" for k in range(DURATION_BUCKETS)]
-            for item in self.items:
-                if not item.counted:
-                    continue
-                if item.kind != "single":  # a single choice's answered count is the sum of its options
-                    cached.append(item.id)
-                cached.extend(f"{item.id}={v}" for v in item.options)
-            self.__dict__["_cells"] = cached
+            if unit:
+                scored = set(self.scored_items())
+                cached = ["n"] + [f"{i.id}={v}" for i in self.items if i.id in scored for v in i.options]
+            else:
+                cached = ["n"] + [f"_d{k}" for k in range(DURATION_BUCKETS)]
+                for item in self.items:
+                    if not item.counted:
+                        continue
+                    if item.kind != "single":  # a single choice's answered count is the sum of its options
+                        cached.append(item.id)
+                    cached.extend(f"{item.id}={v}" for v in item.options)
+            self.__dict__[key] = cached
         return cached
 
-    def page_of(self) -> dict[str, int]:
-        cached = self.__dict__.get("_page_of")
+    def page_of(self, unit: bool = False) -> dict[str, int]:
+        key = "_unit_page_of" if unit else "_page_of"
+        cached = self.__dict__.get(key)
         if cached is None:
-            cached = {cell: i // PAGE_CELLS for i, cell in enumerate(self.cells())}
-            self.__dict__["_page_of"] = cached
+            cached = {cell: i // PAGE_CELLS for i, cell in enumerate(self.cells(unit))}
+            self.__dict__[key] = cached
         return cached
 
     def scored_items(self) -> list[str]:

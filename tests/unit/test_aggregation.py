@@ -70,6 +70,17 @@ def test_counts_are_kept_per_scope_and_status(survey):
     assert all(sk.startswith("flagged#") for _, sk in flagged)
 
 
+def test_a_commune_keeps_only_the_scored_items(survey):
+    # GIVEN an accepted response WHEN counted THEN its commune item holds n and the scored items' answers only
+    counted = contribution(response(survey, "accepted"), survey)
+    commune = {c for (pk, _), cells in counted.items() if pk.endswith("#c00004") for c in cells}
+    scored = set(survey.scored_items())
+    assert "n" in commune
+    assert {c.split("=")[0] for c in commune} - {"n"} <= scored
+    assert "q9_01=4" in commune
+    assert not any(c.startswith(("a_", "q2")) for c in commune)
+
+
 def test_unscreened_responses_only_count_as_pending_nationally_and_by_province(survey):
     pending = contribution(response(survey), survey)
     assert pending == {("sipas-2026#1#all", "received#00"): {"n": 1}, ("sipas-2026#1#p01", "received#00"): {"n": 1}}
@@ -77,9 +88,10 @@ def test_unscreened_responses_only_count_as_pending_nationally_and_by_province(s
 
 def test_every_page_fits_one_update_expression(survey):
     # GIVEN a page touched in every cell WHEN it becomes an UpdateExpression THEN it is under DynamoDB's 4 KB
-    pages: dict[int, list[str]] = {}
-    for cell, page in survey.page_of().items():
-        pages.setdefault(page, []).append(cell)
+    pages: dict[tuple[bool, int], list[str]] = {}
+    for unit in (False, True):
+        for cell, page in survey.page_of(unit).items():
+            pages.setdefault((unit, page), []).append(cell)
     assert max(len(c) for c in pages.values()) <= PAGE_CELLS
     repo = AggregateRepository.__new__(AggregateRepository)
     repo._table = "t"
