@@ -6,7 +6,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chalice import Chalice, Response
+from chalice.app import Request
 
+from chalicelib.api.guard import protected
 from chalicelib.api.http import api_errors, html_response, json_response, page_errors
 from chalicelib.domain.errors import DomainError
 
@@ -44,8 +46,8 @@ def get_survey(survey_id: str) -> Response:
 def submit_response(survey_id: str) -> Response:
     from chalicelib.api import views
 
-    request = app.current_request
-    receipt = views.submit_json(survey_id, request.raw_body, request.headers.get("content-type"), _client())
+    request = _request()
+    receipt = views.submit_json(survey_id, _raw_body(request), request.headers.get("content-type"), _client())
     return json_response(receipt.to_dict(), status=201 if receipt.created else 200)
 
 
@@ -74,6 +76,43 @@ def list_communes(code: str) -> Response:
     return json_response(views.communes(code, _query("geography")), headers={"Cache-Control": "max-age=86400"})
 
 
+# --- Officials' API (bearer token; permissions in docs/PERMISSIONS.md) ---------------------------
+@app.route("/admin/api/me", methods=["GET"], cors=True)
+@api_errors
+@protected("console.view", agency_param=None, any_scope=True)
+def whoami(principal: Any) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.principal_summary(principal))
+
+
+@app.route("/admin/api/dashboard", methods=["GET"], cors=True)
+@api_errors
+@protected("console.view")
+def national_dashboard(_principal: Any) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.dashboard(None))
+
+
+@app.route("/admin/api/agencies/{agency}/dashboard", methods=["GET"], cors=True)
+@api_errors
+@protected("results.read", agency_param="agency")
+def agency_dashboard(_principal: Any, agency: str) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.dashboard(agency))
+
+
+@app.route("/surveys/{survey_id}/reports", methods=["POST"], content_types=ANY, cors=True)
+@api_errors
+@protected("report.request")
+def request_report(principal: Any, survey_id: str) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.request_report(principal, survey_id), status=202)
+
+
 # --- Pages ----------------------------------------------------------------------------------------
 @app.route("/", methods=["GET"])
 @page_errors
@@ -97,9 +136,9 @@ def survey_page(survey_id: str) -> Response:
 def survey_page_submit(survey_id: str) -> Response:
     from chalicelib.api import views
 
-    request = app.current_request
+    request = _request()
     embed = _flag("embed")
-    form = parse_qs((request.raw_body or b"").decode("utf-8", "replace"), keep_blank_values=False)
+    form = parse_qs(_raw_body(request).decode("utf-8", "replace"), keep_blank_values=False)
     status, body = views.submit_form(survey_id, form, request.headers.get("content-type"), _client(), embed=embed)
     return html_response(body, status, embed=embed)
 
@@ -144,8 +183,20 @@ def static_file(name: str) -> Response:
 
 
 # --- helpers --------------------------------------------------------------------------------------
+def _request() -> Request:
+    request = app.current_request
+    if request is None:  # only outside a request, which no route is
+        raise RuntimeError("no current request")
+    return request
+
+
+def _raw_body(request: Request) -> bytes:
+    raw = request.raw_body
+    return raw.encode() if isinstance(raw, str) else (raw or b"")
+
+
 def _query(name: str) -> str | None:
-    params = app.current_request.query_params or {}
+    params: Any = _request().query_params or {}
     value = params.get(name)
     return value if value not in (None, "") else None
 
@@ -157,7 +208,7 @@ def _flag(name: str) -> bool:
 def _client() -> Any:
     from chalicelib.domain.submissions import ClientInfo
 
-    request = app.current_request
+    request = _request()
     identity = (request.context or {}).get("identity") or {}
     return ClientInfo(source_ip=identity.get("sourceIp"), user_agent=request.headers.get("user-agent"))
 

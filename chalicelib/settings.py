@@ -19,6 +19,7 @@ class Settings:
     surveys_table: str
     responses_table: str
     aggregates_table: str
+    audit_table: str
     reports_bucket: str
     lake_bucket: str
     event_bus: str
@@ -26,6 +27,9 @@ class Settings:
     hmac_key_id: str
     max_body_bytes: int
     survey_cache_seconds: float
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
 
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -55,6 +59,7 @@ class Settings:
             surveys_table=need("PAR_SURVEYS_TABLE"),
             responses_table=need("PAR_RESPONSES_TABLE"),
             aggregates_table=need("PAR_AGGREGATES_TABLE"),
+            audit_table=need("PAR_AUDIT_TABLE"),
             reports_bucket=need("PAR_REPORTS_BUCKET"),
             lake_bucket=need("PAR_LAKE_BUCKET"),
             event_bus=env.get("PAR_EVENT_BUS", "default"),
@@ -62,6 +67,9 @@ class Settings:
             hmac_key_id=env.get("PAR_HMAC_KEY_ID", "k1"),
             max_body_bytes=max_body,
             survey_cache_seconds=cache_s,
+            oidc_issuer=env.get("PAR_OIDC_ISSUER") or None,
+            oidc_audience=env.get("PAR_OIDC_AUDIENCE") or None,
+            oidc_jwks_url=env.get("PAR_OIDC_JWKS_URL") or None,
         )
 
 

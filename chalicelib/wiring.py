@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from chalicelib.settings import settings
 
 if TYPE_CHECKING:
+    from chalicelib.auth.tokens import TokenConfig
+    from chalicelib.domain.audit import AuditLog
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.store.aggregates import AggregateRepository
@@ -101,13 +103,44 @@ def screening_service() -> ScreeningService:
     return ScreeningService(catalog=surveys(), durations=AggregateDurations(), store=responses())
 
 
+@cache
+def audit() -> AuditLog:
+    """The audit log service on the audit table (append-only, hash-chained)."""
+    from chalicelib.domain.audit import AuditLog
+    from chalicelib.store.audit import AuditRepository
+
+    return AuditLog(store=AuditRepository())
+
+
+@cache
+def token_config() -> TokenConfig | None:
+    """Who issues the officials' tokens: a Cognito user pool on AWS, infra/local/idp.py locally."""
+    from chalicelib.auth.tokens import TokenConfig
+
+    s = settings()
+    if not s.oidc_issuer or not s.oidc_audience:
+        return None
+    jwks = s.oidc_jwks_url or f"{s.oidc_issuer.rstrip('/')}/.well-known/jwks.json"
+    return TokenConfig(issuer=s.oidc_issuer, audience=s.oidc_audience, jwks_url=jwks)
+
+
 def reset() -> None:
     """Forget every built service (tests and the local stack change settings after import)."""
     from chalicelib.settings import reset_settings
     from chalicelib.store.aws import reset_clients
     from chalicelib.store.models import reset_models
 
-    for factory in (surveys, responses, aggregates, reports_store, lake_store, submission_service, screening_service):
+    for factory in (
+        surveys,
+        responses,
+        aggregates,
+        reports_store,
+        lake_store,
+        submission_service,
+        screening_service,
+        audit,
+        token_config,
+    ):
         factory.cache_clear()
     reset_settings()
     reset_clients()

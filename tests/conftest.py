@@ -16,12 +16,21 @@ SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The whole system on 127.0.0.1 with the SIPAS survey published; workers run when a test calls drain()."""
+    import os
+
     from chalicelib import wiring
     from chalicelib.admin import publish_survey
+    from infra.local.idp import LocalIdentityProvider
     from infra.local.stack import LocalStack
 
-    stack = LocalStack(state_dir=tmp_path_factory.mktemp("stack"))
+    state = tmp_path_factory.mktemp("stack")
+    idp = LocalIdentityProvider(state)
+    idp.start()
+    saved = {k: os.environ.get(k) for k in idp.environment()}
+    os.environ.update(idp.environment())
+    stack = LocalStack(state_dir=state)
     stack.start()
+    stack.idp = idp  # type: ignore[attr-defined]
     wiring.reset()
     try:
         stack.start_api()
@@ -29,6 +38,12 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield stack
     finally:
         stack.stop()
+        idp.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         wiring.reset()
 
 

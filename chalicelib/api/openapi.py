@@ -18,6 +18,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Invalid input (code, Vietnamese message, field path)",
+        401: "No valid bearer token",
         403: "Survey not open",
         404: "Unknown survey",
         409: "Id reused with different content",
@@ -70,6 +71,38 @@ def _embed(name: str, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
         return node
 
     return rewrite(schema), {f"{prefix}{key}": rewrite(value) for key, value in definitions.items()}
+
+
+def _officials(
+    operation_id: str, view: str, summary: str, ok: str, params: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An operation for officials: bearer token, the permission and roles from the one matrix."""
+    from chalicelib.api.guard import PROTECTED
+    from chalicelib.auth.permissions import PERMISSIONS
+
+    protection = PROTECTED[view]
+    permission = PERMISSIONS[protection.permission]
+    scope = (
+        "the caller's own"
+        if protection.any_scope
+        else f"the agency in '{protection.agency_param}'"
+        if protection.agency_param
+        else "national"
+    )
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": f"Needs permission `{permission.id}` ({permission.description}); resource scope: {scope}.",
+        "security": [{"bearer": []}],
+        "x-permission": permission.id,
+        "x-roles": sorted(permission.roles),
+        "x-scope": scope,
+        "parameters": params or [],
+        "responses": {
+            "200" if operation_id != "requestReport" else "202": _json({"type": "object"}, ok),
+            **_errors(401, 403, 404),
+        },
+    }
 
 
 @cache
@@ -170,6 +203,42 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json({"type": "object"}, "Communes"), **_errors(400, 404)},
                 }
             },
+            "/admin/api/me": {
+                "get": _officials("whoAmI", "whoami", "The signed-in official and their grants", "Principal")
+            },
+            "/admin/api/dashboard": {
+                "get": _officials(
+                    "nationalDashboard",
+                    "national_dashboard",
+                    "Response counts of every survey, nationally",
+                    "Dashboard",
+                )
+            },
+            "/admin/api/agencies/{agency}/dashboard": {
+                "get": _officials(
+                    "agencyDashboard",
+                    "agency_dashboard",
+                    "Response counts of every survey in one agency's area",
+                    "Dashboard",
+                    [
+                        _param(
+                            "agency",
+                            "path",
+                            "Agency code, e.g. P01 (Hà Nội)",
+                            {"type": "string", "pattern": "^[A-Z][A-Z0-9-]{1,15}$"},
+                        )
+                    ],
+                )
+            },
+            "/surveys/{survey_id}/reports": {
+                "post": _officials(
+                    "requestReport",
+                    "request_report",
+                    "Build this survey's report now (asynchronously)",
+                    "Requested",
+                    [SURVEY_ID],
+                )
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -254,6 +323,13 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT (OpenID Connect ID or access token)",
+                }
+            },
             "schemas": {
                 **survey_parts,
                 **submission_parts,
@@ -312,6 +388,6 @@ def document() -> dict[str, Any]:
                         }
                     },
                 },
-            }
+            },
         },
     }

@@ -204,3 +204,52 @@ def _content_type(name: str) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+# --- officials ------------------------------------------------------------------------------------
+def principal_summary(principal: Any) -> dict[str, Any]:
+    from chalicelib.auth.permissions import PERMISSIONS, allows
+
+    return {
+        "sub": principal.sub,
+        "name": principal.name,
+        "grants": [{"role": g.role, "scope": g.scope} for g in principal.grants],
+        "permissions": sorted(p for p in PERMISSIONS if any(allows((g,), p, g.scope) for g in principal.grants)),
+    }
+
+
+def _agency_scope(agency: str | None) -> str:
+    """An agency's results scope: a province agency 'P01' reads scope 'p01'; the Ministry reads 'all'."""
+    if agency is None:
+        return "all"
+    geography = load_geography()
+    if len(agency) == 3 and agency[0] == "P" and geography.province(agency[1:]) is not None:
+        return f"p{agency[1:]}"
+    raise NotFound("Không có cơ quan với mã này.", "No agency with that code.", field="agency")
+
+
+def dashboard(agency: str | None) -> dict[str, Any]:
+    scope = _agency_scope(agency)
+    surveys = []
+    for survey in wiring.surveys().list_current():
+        data = compute_results(survey, wiring.aggregates().scope_items(aggregate_pk(survey.key, scope)), scope, True)
+        surveys.append(
+            {
+                "id": survey.id,
+                "version": survey.version,
+                "title": survey.definition["title"],
+                "status": survey.status,
+                "counts": data["counts"],
+                "index_with_flagged": (data.get("index") or {}).get("value"),
+            }
+        )
+    return {"agency": agency or "national", "scope": scope, "surveys": surveys}
+
+
+def request_report(principal: Any, survey_id: str) -> dict[str, Any]:
+    from chalicelib.store.events import SOURCE_REPORTS, publish
+
+    survey = wiring.surveys().get(survey_id)
+    detail = {"survey_id": survey.id, "survey_version": survey.version, "requested_by": principal.sub}
+    publish(SOURCE_REPORTS, "ReportRequested", detail)
+    return {"status": "requested", **detail}

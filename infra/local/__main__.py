@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from infra.local.idp import LocalIdentityProvider
 from infra.local.stack import CHECKPOINTS_FILE, SNAPSHOT_DIR, LocalStack
 
 SNAPSHOT_EVERY = 60.0
@@ -25,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, default=Path(".local"), help="where snapshots and checkpoints live")
     run.add_argument("--api-port", type=int, default=8000)
     run.add_argument("--aws-port", type=int, default=4566)
+    run.add_argument("--idp-port", type=int, default=8001, help="the local OpenID Connect provider")
     run.add_argument("--reset", action="store_true", help="forget the saved state and seed again")
     run.add_argument("--seed-count", type=int, default=400, help="submissions to seed on a first start")
     return parser
@@ -51,7 +54,7 @@ def _seed(stack: LocalStack, count: int) -> None:
     print(f"Seeded in {time.monotonic() - started:.1f} s; HTTP statuses: {statuses}", flush=True)
 
 
-def _print_urls(stack: LocalStack) -> None:
+def _print_urls(stack: LocalStack, idp: LocalIdentityProvider) -> None:
     api = stack.api_url
     print(
         "\n".join(
@@ -64,6 +67,8 @@ def _print_urls(stack: LocalStack) -> None:
                 f"  Reports        {api}/reports",
                 f"  OpenAPI        {api}/openapi.json",
                 f"  AWS (moto)     {stack.endpoint}   (AWS_ENDPOINT_URL; dashboard at /moto-api/)",
+                f"  Sign-in (IdP)  {idp.issuer}   (OpenID Connect; users below, passwords in {idp.dir}/users.json)",
+                *[f"      {u.username:<16} {u.password:<18} {u.role} @ {u.agency}" for u in idp.users.values()],
                 f"  State          {stack.state_dir.resolve()}",
                 "Ctrl-C to stop (drains the workers and saves a snapshot).",
                 "",
@@ -76,6 +81,9 @@ def _print_urls(stack: LocalStack) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.reset:
         _reset_state(args.state)
+    idp = LocalIdentityProvider(args.state, port=args.idp_port)
+    idp.start()
+    os.environ.update(idp.environment())  # the app trusts this issuer as it trusts Cognito on AWS
     stack = LocalStack(args.state, port_aws=args.aws_port, port_api=args.api_port)
     stopping = threading.Event()
 
@@ -89,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         if not stack.restored:
             _seed(stack, args.seed_count)
         stack.start_workers()
-        _print_urls(stack)
+        _print_urls(stack, idp)
         last_snapshot = time.monotonic()
         while not stopping.wait(1.0):
             if time.monotonic() - last_snapshot >= SNAPSHOT_EVERY:
@@ -101,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         stack.snapshot()
     finally:
         stack.stop()
+        idp.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("Stopped.", flush=True)

@@ -23,6 +23,7 @@ PAR_VARIABLES = {
     "PAR_SURVEYS_TABLE",
     "PAR_RESPONSES_TABLE",
     "PAR_AGGREGATES_TABLE",
+    "PAR_AUDIT_TABLE",
     "PAR_REPORTS_BUCKET",
     "PAR_LAKE_BUCKET",
     "PAR_EVENT_BUS",
@@ -103,7 +104,7 @@ def test_functions_share_the_runtime_environment(template: dict[str, Any]) -> No
 
 def test_tables_have_pitr_and_encryption(template: dict[str, Any]) -> None:
     tables = _of_type(template, "AWS::DynamoDB::Table")
-    assert set(tables) == {"SurveysTable", "ResponsesTable", "AggregatesTable"}
+    assert set(tables) == {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable"}
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
@@ -198,6 +199,7 @@ def test_local_stack_deploys_exactly_the_data_resources(deployed: LocalStack, te
         "SurveysTable",
         "ResponsesTable",
         "AggregatesTable",
+        "AuditTable",
         "ReportsBucket",
         "LakeBucket",
         "WorkerDLQ",

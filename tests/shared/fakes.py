@@ -65,3 +65,44 @@ class AllLocations:
         from chalicelib.reference.geography import load_geography
 
         return load_geography(name)
+
+
+class FakeAuditStore:
+    """The audit table in memory: entries by seq and a head, appended under the same condition as DynamoDB's.
+
+    `race` lets a test slip other writers' entries in between a record()'s read of the head and its
+    append, as a concurrent official would.
+    """
+
+    def __init__(self) -> None:
+        from chalicelib.domain.audit import AuditEntry
+
+        self.entries: dict[int, AuditEntry] = {}
+        self._head: tuple[int, str] | None = None
+        self.appends = 0
+        self.conflicts = 0
+        self.race: list[Any] = []  # callables run (once each) just before an append
+        self._racing = False
+
+    def head(self) -> tuple[int, str] | None:
+        return self._head
+
+    def append(self, entry: Any, expected_head_seq: int | None) -> None:
+        from chalicelib.domain.audit import AuditConflict
+
+        if self.race and not self._racing:
+            self._racing = True  # the racer's own append must not set off the next race
+            try:
+                self.race.pop(0)(self)
+            finally:
+                self._racing = False
+        current = None if self._head is None else self._head[0]
+        if current != expected_head_seq or entry.seq in self.entries:
+            self.conflicts += 1
+            raise AuditConflict()
+        self.appends += 1
+        self.entries[entry.seq] = entry
+        self._head = (entry.seq, entry.hash)
+
+    def chain(self) -> list[Any]:
+        return [self.entries[seq] for seq in sorted(self.entries)]

@@ -1,0 +1,1 @@
+"""Identity and authorisation: verified bearer tokens, roles with an agency scope, one permission matrix."""

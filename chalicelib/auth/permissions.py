@@ -1,0 +1,125 @@
+"""The permission matrix: the single source the code enforces and docs/PERMISSIONS.md is generated from.
+
+A user holds roles; each grant has a scope: national (the Ministry) or one agency (a ministry or a
+province, e.g. "P01" for Hà Nội). An agency-scoped grant reaches only resources of that agency;
+a national grant reaches every agency. Some permissions exist only nationally (e.g. the audit log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+NATIONAL = "national"
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    label_vi: str
+    label_en: str
+
+
+ROLES: tuple[Role, ...] = (
+    Role("system_admin", "Quản trị hệ thống (Bộ Nội vụ)", "System administrator (Ministry)"),
+    Role("survey_manager", "Quản lý khảo sát", "Survey manager"),
+    Role("agency_admin", "Quản trị cơ quan", "Agency administrator"),
+    Role("agency_editor", "Biên tập nội dung", "Agency editor (content)"),
+    Role("answerer", "Cán bộ trả lời hỏi đáp", "Answerer (Q&A)"),
+    Role("data_entry", "Nhập liệu phiếu giấy", "Data-entry clerk"),
+    Role("enumerator", "Điều tra viên", "Enumerator"),
+    Role("reviewer", "Kiểm soát phiếu", "Reviewer (response control)"),
+    Role("appraiser", "Thẩm định Chỉ số CCHC", "Appraiser (PAR Index)"),
+    Role("analyst", "Phân tích số liệu", "Analyst"),
+)
+ROLE_IDS = frozenset(r.id for r in ROLES)
+
+
+@dataclass(frozen=True)
+class Permission:
+    id: str
+    description: str
+    roles: frozenset[str]
+    national_only: bool = False  # the resource has no agency: only a national grant reaches it
+
+
+def _p(pid: str, description: str, roles: AbstractSet[str], national_only: bool = False) -> Permission:
+    unknown = set(roles) - ROLE_IDS
+    if unknown:
+        raise ValueError(f"permission {pid} names unknown roles {sorted(unknown)}")
+    return Permission(pid, description, frozenset(roles), national_only)
+
+
+PERMISSIONS: dict[str, Permission] = {
+    p.id: p
+    for p in (
+        _p("console.view", "Open the admin console and its dashboard", ROLE_IDS),
+        _p("audit.read", "Read and export the audit log", {"system_admin"}, national_only=True),
+        _p("report.request", "Ask for a results report to be built now", {"system_admin", "survey_manager", "analyst"}),
+        _p(
+            "results.read",
+            "Read live results of a scope, with flagged responses",
+            {"system_admin", "survey_manager", "reviewer", "analyst", "agency_admin"},
+        ),
+        _p(
+            "survey.manage",
+            "Create, version, open and close surveys",
+            {"system_admin", "survey_manager"},
+            national_only=True,
+        ),
+        _p("response.review", "Review flagged responses and change their status", {"system_admin", "reviewer"}),
+        _p("response.enter", "Enter paper and field responses", {"data_entry", "enumerator"}),
+        _p("microdata.read", "Export microdata of a scope", {"system_admin", "analyst"}),
+        _p(
+            "agency.manage",
+            "Edit an agency and the origins its widgets may be embedded from",
+            {"system_admin", "agency_admin"},
+        ),
+        _p("user.manage", "Grant and revoke roles", {"system_admin", "agency_admin"}),
+        _p("content.edit", "Publish PAR articles and documents", {"system_admin", "agency_admin", "agency_editor"}),
+        _p("qa.answer", "Answer citizens' questions", {"system_admin", "answerer"}),
+        _p("par.appraise", "Appraise PAR Index self-assessments", {"system_admin", "appraiser"}),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    scope: str  # NATIONAL or an agency code
+
+
+def allows(grants: tuple[Grant, ...], permission_id: str, agency: str | None) -> bool:
+    """Whether any grant reaches this permission on this agency's resource (agency None: a national resource)."""
+    permission = PERMISSIONS[permission_id]
+    for grant in grants:
+        if grant.role not in permission.roles:
+            continue
+        if grant.scope == NATIONAL:
+            return True
+        if not permission.national_only and agency is not None and grant.scope == agency:
+            return True
+    return False
+
+
+def matrix_markdown() -> str:
+    """docs/PERMISSIONS.md, generated: tests/unit/test_permissions.py fails when the file is stale."""
+    lines = [
+        "# Permission matrix",
+        "",
+        "Generated from `chalicelib/auth/permissions.py` (`python -m chalicelib.auth.permissions > docs/PERMISSIONS.md`).",
+        "Every grant has a scope: **national** (reaches every agency) or **one agency** (reaches that agency's",
+        "resources only). ✓ = the role may; ✓ᴺ = only with a national grant (the resource has no agency).",
+        "",
+        "| Permission | " + " | ".join(r.id for r in ROLES) + " |",
+        "|---|" + "---|" * len(ROLES),
+    ]
+    for p in PERMISSIONS.values():
+        cells = [("✓ᴺ" if p.national_only else "✓") if r.id in p.roles else "" for r in ROLES]
+        lines.append(f"| `{p.id}` — {p.description} | " + " | ".join(cells) + " |")
+    lines += ["", "## Roles", ""] + [f"- `{r.id}`: {r.label_vi} / {r.label_en}" for r in ROLES]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(matrix_markdown(), end="")
