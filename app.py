@@ -113,6 +113,28 @@ def request_report(principal: Any, survey_id: str) -> Response:
     return json_response(views.request_report(principal, survey_id), status=202)
 
 
+@app.route("/admin/api/audit", methods=["GET"], cors=True)
+@api_errors
+@protected("audit.read")
+def audit_log(_principal: Any) -> Response:
+    from chalicelib.api import views
+
+    return json_response(views.audit_entries(_query("from_seq"), _query("limit")))
+
+
+@app.route("/admin/api/audit.csv", methods=["GET"])
+@api_errors
+@protected("audit.read")
+def audit_log_csv(_principal: Any) -> Response:
+    from chalicelib.api import views
+
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": 'attachment; filename="audit-log.csv"',
+    }
+    return Response(body=_text(views.audit_csv()), status_code=200, headers=headers)
+
+
 # --- Pages ----------------------------------------------------------------------------------------
 @app.route("/", methods=["GET"])
 @page_errors
@@ -166,7 +188,7 @@ def report_file() -> Response:
     from chalicelib.api import views
 
     content, content_type = views.report_file(_query("key") or "")
-    return Response(body=content, status_code=200, headers={"Content-Type": content_type, **_download_headers()})
+    return Response(body=_text(content), status_code=200, headers={"Content-Type": content_type, **_download_headers()})
 
 
 @app.route("/static/{name}", methods=["GET"])
@@ -178,7 +200,10 @@ def static_file(name: str) -> Response:
     except DomainError as exc:
         return json_response(exc.to_dict(), status=exc.status)
     return Response(
-        body=content, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=3600"}
+        body=_text(content),
+        status_code=200,
+        # pages link assets as /static/<name>?v=<content hash>, so a cached copy is never stale
+        headers={"Content-Type": content_type, "Cache-Control": "public, max-age=31536000, immutable"},
     )
 
 
@@ -188,6 +213,11 @@ def _request() -> Request:
     if request is None:  # only outside a request, which no route is
         raise RuntimeError("no current request")
     return request
+
+
+def _text(content: bytes) -> str:
+    """Lambda's proxy response must be JSON: every body we serve is UTF-8 text (no binary types)."""
+    return content.decode("utf-8")
 
 
 def _raw_body(request: Request) -> bytes:

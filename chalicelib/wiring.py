@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.store.aggregates import AggregateRepository
+    from chalicelib.store.audit import AuditRepository
     from chalicelib.store.objects import ObjectStore
     from chalicelib.store.responses import ResponseRepository
     from chalicelib.store.surveys import SurveyRepository
@@ -104,12 +105,18 @@ def screening_service() -> ScreeningService:
 
 
 @cache
+def audit_repository() -> AuditRepository:
+    from chalicelib.store.audit import AuditRepository
+
+    return AuditRepository()
+
+
+@cache
 def audit() -> AuditLog:
     """The audit log service on the audit table (append-only, hash-chained)."""
     from chalicelib.domain.audit import AuditLog
-    from chalicelib.store.audit import AuditRepository
 
-    return AuditLog(store=AuditRepository())
+    return AuditLog(store=audit_repository())
 
 
 @cache
@@ -139,6 +146,7 @@ def reset() -> None:
         submission_service,
         screening_service,
         audit,
+        audit_repository,
         token_config,
     ):
         factory.cache_clear()

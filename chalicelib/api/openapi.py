@@ -239,6 +239,31 @@ def document() -> dict[str, Any]:
                     [SURVEY_ID],
                 )
             },
+            "/admin/api/audit": {
+                "get": _officials(
+                    "auditLog",
+                    "audit_log",
+                    "Audit log entries in sequence order (hash-chained)",
+                    "Entries",
+                    [
+                        _param(
+                            "from_seq",
+                            "query",
+                            "First sequence number (default 1)",
+                            {"type": "string", "pattern": "^[0-9]+$"},
+                        ),
+                        _param(
+                            "limit",
+                            "query",
+                            "At most this many (default 100, max 500)",
+                            {"type": "string", "pattern": "^[0-9]+$"},
+                        ),
+                    ],
+                )
+            },
+            "/admin/api/audit.csv": {
+                "get": _officials("auditLogCsv", "audit_log_csv", "The whole audit log as CSV for inspectors", "CSV")
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -252,4 +252,35 @@ def request_report(principal: Any, survey_id: str) -> dict[str, Any]:
     survey = wiring.surveys().get(survey_id)
     detail = {"survey_id": survey.id, "survey_version": survey.version, "requested_by": principal.sub}
     publish(SOURCE_REPORTS, "ReportRequested", detail)
-    return {"status": "requested", **detail}
+    entry = wiring.audit().record(
+        _actor(principal, "report.request"), "report.request", "survey", survey.key, None, detail
+    )
+    return {"status": "requested", "audit_seq": entry.seq, **detail}
+
+
+def _actor(principal: Any, permission: str) -> Any:
+    """Who acted, named by the grant that allowed it (a principal may hold several)."""
+    from chalicelib.auth.permissions import NATIONAL, PERMISSIONS
+    from chalicelib.domain.audit import Actor
+
+    roles = PERMISSIONS[permission].roles
+    grant = next((g for g in principal.grants if g.role in roles), principal.grants[0])
+    return Actor(principal.sub, principal.name, grant.role, None if grant.scope == NATIONAL else grant.scope)
+
+
+def audit_entries(from_seq: str | None, limit: str | None) -> dict[str, Any]:
+    start = int(from_seq) if from_seq and from_seq.isdigit() else 1
+    size = min(int(limit), 500) if limit and limit.isdigit() and int(limit) > 0 else 100
+    entries = []
+    for entry in wiring.audit_repository().entries(from_seq=start):
+        entries.append(entry.to_dict())
+        if len(entries) >= size:
+            break
+    next_seq = entries[-1]["seq"] + 1 if len(entries) == size else None
+    return {"entries": entries, "next_from_seq": next_seq}
+
+
+def audit_csv() -> bytes:
+    from chalicelib.domain.audit import to_csv
+
+    return to_csv(wiring.audit_repository().entries())

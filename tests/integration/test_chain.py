@@ -184,7 +184,8 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(live_stack, sipas, 
         assert post(live_stack, s)[0] == 201
     live_stack.drain(timeout=120)
     after = results(live_stack, include_flagged=True)["counts"]
-    assert calls["n"] > 2, calls  # the crash happened and the batch was retried
+    # the crash happened; after it, either more runs were applied or the redelivery found all counted
+    assert calls["n"] >= 2, calls
     assert sum(after[k] - before[k] for k in ("accepted", "flagged", "rejected")) == 40, (before, after)
     assert after["received_unscreened"] == before["received_unscreened"], (before, after)
     check = reconcile(live_stack)
