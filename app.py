@@ -76,6 +76,22 @@ def list_communes(code: str) -> Response:
     return json_response(views.communes(code, _query("geography")), headers={"Cache-Control": "max-age=86400"})
 
 
+@app.route("/responses/{receipt}", methods=["GET"], cors=True)
+@api_errors
+def my_response(receipt: str) -> Response:
+    from chalicelib import wiring
+
+    return json_response(wiring.privacy_service().view(receipt), headers={"Cache-Control": "no-store"})
+
+
+@app.route("/responses/{receipt}/withdrawal", methods=["POST"], content_types=ANY, cors=True)
+@api_errors
+def withdraw_my_response(receipt: str) -> Response:
+    from chalicelib import wiring
+
+    return json_response(wiring.privacy_service().withdraw(receipt), headers={"Cache-Control": "no-store"})
+
+
 # --- Officials' API (bearer token; permissions in docs/PERMISSIONS.md) ---------------------------
 @app.route("/admin/api/me", methods=["GET"], cors=True)
 @api_errors

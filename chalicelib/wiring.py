@@ -11,6 +11,7 @@ from chalicelib.settings import settings
 if TYPE_CHECKING:
     from chalicelib.auth.tokens import TokenConfig
     from chalicelib.domain.audit import AuditLog
+    from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.store.aggregates import AggregateRepository
@@ -120,6 +121,13 @@ def audit() -> AuditLog:
 
 
 @cache
+def privacy_service() -> PrivacyService:
+    from chalicelib.domain.privacy import PrivacyService
+
+    return PrivacyService(store=responses(), audit=audit())
+
+
+@cache
 def token_config() -> TokenConfig | None:
     """Who issues the officials' tokens: a Cognito user pool on AWS, infra/local/idp.py locally."""
     from chalicelib.auth.tokens import TokenConfig
@@ -147,6 +155,7 @@ def reset() -> None:
         screening_service,
         audit,
         audit_repository,
+        privacy_service,
         token_config,
     ):
         factory.cache_clear()

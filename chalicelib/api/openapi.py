@@ -49,6 +49,7 @@ def _param(
 SURVEY_ID = _param(
     "survey_id", "path", "Survey id, e.g. sipas-2026", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,62}$"}
 )
+RECEIPT = _param("receipt", "path", "Receipt code (the response's ULID)", {"type": "string"})
 VERSION = _param(
     "version", "query", "A survey version (default: the current one)", {"type": "string", "pattern": "^[0-9]+$"}
 )
@@ -180,6 +181,25 @@ def document() -> dict[str, Any]:
                         "200": _json({"$ref": "#/components/schemas/Results"}, "Indices and distributions"),
                         **_errors(400, 404, 422, 500),
                     },
+                }
+            },
+            "/responses/{receipt}": {
+                "get": {
+                    "operationId": "myResponse",
+                    "summary": "A citizen sees their own response by its receipt code (Decree 13/2023)",
+                    "parameters": [RECEIPT],
+                    "responses": {
+                        "200": _json({"type": "object"}, "The response, its status, which identifiers are kept"),
+                        **_errors(404),
+                    },
+                }
+            },
+            "/responses/{receipt}/withdrawal": {
+                "post": {
+                    "operationId": "withdrawMyResponse",
+                    "summary": "A citizen withdraws their response: answers and identifiers deleted, counts removed",
+                    "parameters": [RECEIPT],
+                    "responses": {"200": _json({"type": "object"}, "Withdrawn"), **_errors(404, 409)},
                 }
             },
             "/geo/provinces": {

@@ -12,8 +12,9 @@ RECEIVED = "received"
 ACCEPTED = "accepted"
 FLAGGED = "flagged"
 REJECTED = "rejected"
+WITHDRAWN = "withdrawn"  # the citizen asked for deletion: answers and identifiers removed, counted nowhere
 SCREENED = (ACCEPTED, FLAGGED, REJECTED)
-STATUSES = (RECEIVED, *SCREENED)
+STATUSES = (RECEIVED, *SCREENED, WITHDRAWN)
 
 
 class MalformedResponse(ValueError):

@@ -47,6 +47,44 @@ class ResponseRepository:
             raise
         return True
 
+    def withdraw(self, response_id: str, at: str) -> bool:
+        """The citizen's deletion: answers and identifiers go, the receipt and its dates stay."""
+        return self._update(
+            response_id,
+            "SET #s = :w, answers = :empty, withdrawn_at = :at REMOVE identifiers, honeypot, paradata",
+            {":w": {"S": "withdrawn"}, ":empty": {"M": {}}, ":at": {"S": at}},
+            "attribute_exists(response_id) AND #s <> :w",
+        )
+
+    def strip_personal(self, response_id: str, at: str) -> bool:
+        """After the retention period: keyed hashes, honeypot text and the user agent go; answers stay."""
+        return self._update(
+            response_id,
+            "SET personal_data_removed_at = :at REMOVE identifiers, honeypot, paradata.user_agent",
+            {":at": {"S": at}},
+            "attribute_exists(response_id)",
+        )
+
+    def _update(self, response_id: str, expression: str, values: dict[str, Any], condition: str) -> bool:
+        from chalicelib.settings import settings
+        from chalicelib.store.aws import client
+
+        ddb = client("dynamodb")
+        kwargs: dict[str, Any] = {
+            "TableName": settings().responses_table,
+            "Key": {"response_id": {"S": response_id}},
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if "#s" in expression or "#s" in condition:
+            kwargs["ExpressionAttributeNames"] = {"#s": "status"}
+        try:
+            ddb.update_item(**kwargs)
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def iter_survey(self, survey_key: str) -> Iterator[dict[str, Any]]:
         """Every stored response of a survey version as a plain dict, read without the model on purpose:
         reconcile must count an item that no longer fits the model (it reports it), not stop on it."""

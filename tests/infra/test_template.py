@@ -85,6 +85,7 @@ def test_functions_share_the_runtime_environment(template: dict[str, Any]) -> No
         "ArchiveFunction",
         "ReportsFunction",
         "ReconcileFunction",
+        "RetentionFunction",
     }
     for name, spec in specs.items():
         assert spec.handler == f"functions.{name.removesuffix('Function').lower()}.handler.handler"
@@ -227,7 +228,7 @@ def test_local_stack_environment_matches_the_deployment_and_chalice_local_stage(
 
 def test_local_stack_opens_every_event_source(deployed: LocalStack) -> None:
     schedules = deployed.next_schedules()
-    assert set(schedules) == {"ReportsFunction/Nightly", "ReconcileFunction/Hourly"}
+    assert set(schedules) == {"ReportsFunction/Nightly", "ReconcileFunction/Hourly", "RetentionFunction/Daily"}
     assert (schedules["ReportsFunction/Nightly"].hour, schedules["ReportsFunction/Nightly"].minute) == (19, 0)
     queues = deployed.client("sqs").list_queues()["QueueUrls"]
     assert any(q.endswith("/par-local-ReportsFunction-events") for q in queues)

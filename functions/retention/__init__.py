@@ -1,0 +1,1 @@
+"""Worker: removes personal data of responses older than their survey's retention period."""
