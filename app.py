@@ -151,6 +151,82 @@ def audit_log_csv(_principal: Any) -> Response:
     return Response(body=_text(views.audit_csv()), status_code=200, headers=headers)
 
 
+# --- Admin console (session cookie from the OIDC code flow) -------------------------------------
+@app.route("/admin/login", methods=["GET"])
+@page_errors
+def admin_login() -> Response:
+    from chalicelib import wiring
+    from chalicelib.api import session
+    from chalicelib.auth.tokens import Unauthenticated
+
+    config = wiring.token_config()
+    if config is None:
+        raise Unauthenticated("Hệ thống chưa cấu hình đăng nhập.", "Sign-in is not configured.")
+    url, state = session.authorize_url(config, f"{_base_url()}/admin/callback")
+    cookie = session.cookie_header(session.STATE_COOKIE, state, secure=_secure(), max_age=600)
+    return Response(
+        body="", status_code=302, headers={"Location": url, "Set-Cookie": cookie, "Cache-Control": "no-store"}
+    )
+
+
+@app.route("/admin/callback", methods=["GET"])
+@page_errors
+def admin_callback() -> Response:
+    from chalicelib import wiring
+    from chalicelib.api import session
+    from chalicelib.auth.tokens import Unauthenticated, verify_token
+
+    config = wiring.token_config()
+    expected = session.cookies(_request().headers).get(session.STATE_COOKIE)
+    if config is None or not expected or _query("state") != expected or not _query("code"):
+        raise Unauthenticated(
+            "Phiên đăng nhập không hợp lệ; vui lòng đăng nhập lại.", "Invalid sign-in state; sign in again."
+        )
+    token = session.exchange_code(config, _query("code") or "", f"{_base_url()}/admin/callback")
+    verify_token(token, config)
+    headers: dict[str, str | list[str]] = {
+        "Location": "/admin",
+        "Cache-Control": "no-store",
+        "Set-Cookie": [
+            session.cookie_header(session.SESSION_COOKIE, token, secure=_secure()),
+            session.cookie_header(session.STATE_COOKIE, "", secure=_secure(), max_age=0),
+        ],
+    }
+    return Response(body="", status_code=302, headers=headers)
+
+
+@app.route("/admin", methods=["GET"])
+def admin_dashboard() -> Response:
+    from chalicelib.api import views
+
+    return _console(views.admin_dashboard_page)
+
+
+@app.route("/admin/audit", methods=["GET"])
+def admin_audit() -> Response:
+    from chalicelib.api import views
+
+    return _console(lambda principal, _token: views.admin_audit_page(principal, _query("from_seq")))
+
+
+@app.route("/admin/logout", methods=["POST"], content_types=ANY)
+def admin_logout() -> Response:
+    from chalicelib.api import session
+
+    form = parse_qs(_raw_body(_request()).decode("utf-8", "replace"))
+    return _console(
+        lambda _principal, _token: Response(
+            body="",
+            status_code=302,
+            headers={
+                "Location": "/",
+                "Set-Cookie": session.cookie_header(session.SESSION_COOKIE, "", secure=_secure(), max_age=0),
+            },
+        ),
+        csrf=(form.get("csrf") or [""])[0],
+    )
+
+
 # --- Pages ----------------------------------------------------------------------------------------
 @app.route("/", methods=["GET"])
 @page_errors
@@ -257,6 +333,48 @@ def _client() -> Any:
     request = _request()
     identity = (request.context or {}).get("identity") or {}
     return ClientInfo(source_ip=identity.get("sourceIp"), user_agent=request.headers.get("user-agent"))
+
+
+def _base_url() -> str:
+    from chalicelib.settings import settings
+
+    configured = settings().public_url
+    if configured:
+        return configured.rstrip("/")
+    host = _request().headers.get("host", "127.0.0.1")
+    return f"{'https' if _secure() else 'http'}://{host}"
+
+
+def _secure() -> bool:
+    """HTTPS everywhere but on this machine's loopback (make run)."""
+    host = _request().headers.get("host", "")
+    return not host.startswith(("127.0.0.1", "localhost"))
+
+
+def _console(render: Any, csrf: str | None = None) -> Response:
+    """A console page: a valid session or the sign-in redirect; a POST also needs its CSRF token."""
+    from chalicelib import wiring
+    from chalicelib.api import session
+    from chalicelib.api.http import html_response
+    from chalicelib.domain.errors import DomainError
+    from chalicelib.settings import settings
+    from chalicelib.web.pages import render_error
+
+    try:
+        principal, token = session.session_principal(_request().headers, wiring.token_config())
+    except DomainError:
+        return Response(body="", status_code=302, headers={"Location": "/admin/login", "Cache-Control": "no-store"})
+    try:
+        if csrf is not None and not session.csrf_ok(token, settings().hmac_key, csrf):
+            from chalicelib.auth.tokens import Forbidden
+
+            raise Forbidden(
+                "Phiên làm việc không hợp lệ (CSRF); vui lòng tải lại trang.", "Invalid CSRF token; reload the page."
+            )
+        result = render(principal, token)
+    except DomainError as exc:
+        return html_response(render_error(exc.status, exc.code, exc.message_vi, exc.message_en), exc.status)
+    return result if isinstance(result, Response) else html_response(result)
 
 
 def _download_headers() -> dict[str, str]:

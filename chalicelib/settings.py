@@ -30,6 +30,7 @@ class Settings:
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
+    public_url: str | None = None
 
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -70,6 +71,7 @@ class Settings:
             oidc_issuer=env.get("PAR_OIDC_ISSUER") or None,
             oidc_audience=env.get("PAR_OIDC_AUDIENCE") or None,
             oidc_jwks_url=env.get("PAR_OIDC_JWKS_URL") or None,
+            public_url=env.get("PAR_PUBLIC_URL") or None,
         )
 
 

@@ -284,6 +284,70 @@ def document() -> dict[str, Any]:
             "/admin/api/audit.csv": {
                 "get": _officials("auditLogCsv", "audit_log_csv", "The whole audit log as CSV for inspectors", "CSV")
             },
+            "/admin/login": {
+                "get": {
+                    "operationId": "adminLogin",
+                    "summary": "Start the console sign-in (redirect to the OpenID provider)",
+                    "responses": {
+                        "302": {"description": "To the provider's sign-in page"},
+                        "401": {"description": "Sign-in not configured"},
+                    },
+                }
+            },
+            "/admin/callback": {
+                "get": {
+                    "operationId": "adminCallback",
+                    "summary": "Finish sign-in: exchange the code, set the HttpOnly session cookie",
+                    "parameters": [
+                        _param("code", "query", "Authorization code"),
+                        _param("state", "query", "State from /admin/login"),
+                    ],
+                    "responses": {
+                        "302": {"description": "To /admin, with the session cookie"},
+                        "401": {"description": "Bad state or code"},
+                    },
+                }
+            },
+            "/admin": {
+                "get": {
+                    "operationId": "adminDashboard",
+                    "summary": "Console dashboard (session cookie; permission console.view)",
+                    "security": [{"session": []}],
+                    "x-permission": "console.view",
+                    "responses": {**_html("Dashboard"), "302": {"description": "To sign-in"}},
+                }
+            },
+            "/admin/audit": {
+                "get": {
+                    "operationId": "adminAudit",
+                    "summary": "Audit log viewer (session cookie; permission audit.read)",
+                    "security": [{"session": []}],
+                    "x-permission": "audit.read",
+                    "parameters": [
+                        _param("from_seq", "query", "First sequence number", {"type": "string", "pattern": "^[0-9]+$"})
+                    ],
+                    "responses": {
+                        **_html("Audit log"),
+                        "302": {"description": "To sign-in"},
+                        "403": {"description": "Not allowed"},
+                    },
+                }
+            },
+            "/admin/logout": {
+                "post": {
+                    "operationId": "adminLogout",
+                    "summary": "Sign out (CSRF token required)",
+                    "security": [{"session": []}],
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {"type": "object", "properties": {"csrf": {"type": "string"}}}
+                            }
+                        }
+                    },
+                    "responses": {"302": {"description": "Signed out"}, "403": {"description": "Bad CSRF token"}},
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -284,3 +284,35 @@ def audit_csv() -> bytes:
     from chalicelib.domain.audit import to_csv
 
     return to_csv(wiring.audit_repository().entries())
+
+
+def admin_dashboard_page(principal: Any, session_token: str) -> str:
+    from chalicelib.api.session import csrf_token
+    from chalicelib.settings import settings
+    from chalicelib.web.pages import render_admin_dashboard
+
+    principal.require("console.view", principal.agency or "national")
+    agency = None if principal.can("console.view", None) else principal.agency
+    board = (
+        dashboard(agency if agency and agency.startswith("P") else None)
+        if agency is None or agency.startswith("P")
+        else {
+            "agency": agency,
+            "scope": "none",
+            "surveys": [],
+        }
+    )
+    audit = None
+    if principal.can("audit.read", None):
+        audit = [e.to_dict() for e in wiring.audit_repository().entries()][-10:][::-1]
+    return render_admin_dashboard(
+        principal_summary(principal), board, audit, csrf_token(session_token, settings().hmac_key)
+    )
+
+
+def admin_audit_page(principal: Any, from_seq: str | None) -> str:
+    from chalicelib.web.pages import render_admin_audit
+
+    principal.require("audit.read", None)
+    page = audit_entries(from_seq, "200")
+    return render_admin_audit(page["entries"], page["next_from_seq"])

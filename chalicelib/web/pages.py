@@ -433,3 +433,16 @@ def _scope_label(scope: str, geography: Geography) -> str:
             return f"{commune.name}, {province.name}" if province else commune.name
         return scope
     return "Toàn quốc"
+
+
+def render_admin_dashboard(
+    me: dict[str, Any], dashboard: dict[str, Any], audit: list[dict[str, Any]] | None, csrf: str
+) -> str:
+    from chalicelib.auth.permissions import ROLES
+
+    labels = {r.id: r.label_vi for r in ROLES}
+    return _render("admin_dashboard.html", me=me, dashboard=dashboard, audit=audit, csrf=csrf, role_labels=labels)
+
+
+def render_admin_audit(entries: list[dict[str, Any]], next_from: int | None) -> str:
+    return _render("admin_audit.html", entries=entries, next_from=next_from)

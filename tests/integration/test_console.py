@@ -1,0 +1,84 @@
+"""The admin console: OIDC code flow against the local provider, HttpOnly session cookie, CSRF, scoped pages."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookies import SimpleCookie
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(url: str, cookie: str = "", data: bytes | None = None) -> tuple[int, dict[str, list[str]], str]:
+    headers = {"Cookie": cookie} if cookie else {}
+    if data is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        response = OPENER.open(urllib.request.Request(url, data=data, headers=headers), timeout=30)
+        status, head, body = response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, head, body = error.code, error.headers, error.read().decode()
+    return status, {k.lower(): head.get_all(k) for k in head}, body
+
+
+def sign_in(stack, username: str) -> str:
+    """Walk the code flow as a browser would; returns the session cookie header."""
+    status, headers, _ = fetch(f"{stack.api_url}/admin/login")
+    assert status == 302
+    authorize = headers["location"][0]
+    state_cookie = SimpleCookie(headers["set-cookie"][0])
+    assert "httponly" in headers["set-cookie"][0].lower()
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(authorize).query))
+    user = stack.idp.users[username]
+    form = urllib.parse.urlencode({**query, "username": username, "password": user.password}).encode()
+    status, headers, _ = fetch(f"{stack.idp.issuer}/login", data=form)
+    assert status == 302
+    callback = headers["location"][0]
+    cookie = "; ".join(f"{k}={v.value}" for k, v in state_cookie.items())
+    status, headers, _ = fetch(callback, cookie=cookie)
+    assert status == 302, headers
+    session = next(c for c in headers["set-cookie"] if c.startswith("par_session="))
+    assert "HttpOnly" in session
+    assert "SameSite=Lax" in session
+    return session.split(";")[0]
+
+
+def test_console_requires_sign_in_and_shows_the_callers_scope(live_stack):
+    # GIVEN no session WHEN the console is opened THEN the browser is sent to sign in
+    status, headers, _ = fetch(f"{live_stack.api_url}/admin")
+    assert (status, headers["location"][0]) == (302, "/admin/login")
+    # WHEN the national administrator signs in THEN the dashboard shows every survey and the recent audit
+    admin = sign_in(live_stack, "admin")
+    status, _, page = fetch(f"{live_stack.api_url}/admin", cookie=admin)
+    assert status == 200
+    assert "Quản trị hệ thống" in page
+    assert "toàn quốc" in page
+    assert "Hoạt động gần đây" in page
+    assert fetch(f"{live_stack.api_url}/admin/audit", cookie=admin)[0] == 200
+    # AND a province's administrator sees their province only, and no audit log
+    hanoi = sign_in(live_stack, "quantri.hanoi")
+    status, _, page = fetch(f"{live_stack.api_url}/admin", cookie=hanoi)
+    assert status == 200
+    assert "phạm vi P01" in page
+    assert "Hoạt động gần đây" not in page
+    assert fetch(f"{live_stack.api_url}/admin/audit", cookie=hanoi)[0] == 403
+
+
+def test_a_forged_state_or_session_or_csrf_is_refused(live_stack):
+    status, _, _ = fetch(f"{live_stack.api_url}/admin/callback?code=x&state=y", cookie="par_oidc_state=z")
+    assert status == 401
+    assert fetch(f"{live_stack.api_url}/admin", cookie="par_session=not-a-token")[0] == 302
+    admin = sign_in(live_stack, "admin")
+    assert fetch(f"{live_stack.api_url}/admin/logout", cookie=admin, data=b"csrf=wrong")[0] == 403
+    _, _, page = fetch(f"{live_stack.api_url}/admin", cookie=admin)
+    token = page.split('name="csrf" value="')[1].split('"')[0]
+    status, headers, _ = fetch(f"{live_stack.api_url}/admin/logout", cookie=admin, data=f"csrf={token}".encode())
+    assert status == 302
+    assert "Max-Age=0" in headers["set-cookie"][0]
