@@ -24,6 +24,10 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 CLIENT_ID = "par-local-console"
 TOKEN_SECONDS = 3600
+MAX_FAILURES = 5  # then the account is locked for LOCKOUT_SECONDS, as Cognito's advanced security does
+LOCKOUT_SECONDS = 900
+# One message for a wrong password, an unknown user and a locked account: it must not reveal which accounts exist.
+SIGN_IN_FAILED = "Đăng nhập không thành công. Kiểm tra tên đăng nhập và mật khẩu, hoặc thử lại sau 15 phút."
 
 # One seeded account per role; agency accounts belong to Hà Nội (P01) unless said otherwise.
 SEED_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -71,6 +75,8 @@ class LocalIdentityProvider:
         self.port = port
         self.users: dict[str, User] = {}
         self._codes: dict[str, tuple[str, str, float]] = {}  # code -> (username, redirect_uri, expiry)
+        self._failures: dict[str, list[float]] = {}  # username (known or not) -> times of recent failures
+        self._failures_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.issuer = ""
@@ -167,9 +173,25 @@ class LocalIdentityProvider:
         claims.update(overrides)
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
-    def password_grant(self, username: str, password: str) -> dict[str, Any] | None:
+    def check_password(self, username: str, password: str) -> User | None:
+        """The user, or None; after MAX_FAILURES recent failures even the right password is refused for a while."""
+        now = time.monotonic()
+        with self._failures_lock:
+            recent = [t for t in self._failures.get(username, []) if now - t < LOCKOUT_SECONDS]
+            self._failures[username] = recent
+            if len(recent) >= MAX_FAILURES:
+                return None
         user = self.users.get(username)
-        if user is None or not secrets.compare_digest(user.password, password):
+        # compare against something even for an unknown user, so timing does not tell either
+        expected = user.password if user else secrets.token_urlsafe(12)
+        if user is None or not secrets.compare_digest(expected, password):
+            with self._failures_lock:
+                self._failures.setdefault(username, []).append(now)
+            return None
+        return user
+
+    def password_grant(self, username: str, password: str) -> dict[str, Any] | None:
+        if self.check_password(username, password) is None:
             return None
         return {
             "id_token": self.issue(username, "id"),
@@ -260,13 +282,13 @@ class LocalIdentityProvider:
                     self._json(200, tokens)
 
             def _login(self, form: dict[str, str]) -> None:
-                user = idp.users.get(form.get("username", ""))
                 redirect = form.get("redirect_uri", "")
                 if not redirect.startswith(("http://127.0.0.1", "http://localhost")):
                     self._json(400, {"error": "invalid_redirect_uri"})
                     return
-                if user is None or not secrets.compare_digest(user.password, form.get("password", "")):
-                    page = _sign_in_page(form, error="Tên đăng nhập hoặc mật khẩu không đúng.")
+                user = idp.check_password(form.get("username", ""), form.get("password", ""))
+                if user is None:
+                    page = _sign_in_page(form, error=SIGN_IN_FAILED)
                     self._send(401, page.encode(), "text/html; charset=utf-8")
                     return
                 code = secrets.token_urlsafe(24)

@@ -82,3 +82,28 @@ def test_a_forged_state_or_session_or_csrf_is_refused(live_stack):
     status, headers, _ = fetch(f"{live_stack.api_url}/admin/logout", cookie=admin, data=f"csrf={token}".encode())
     assert status == 302
     assert "Max-Age=0" in headers["set-cookie"][0]
+
+
+def test_sign_in_failures_lock_the_account_without_revealing_which_accounts_exist(live_stack):
+    idp = live_stack.idp
+    _, headers, _ = fetch(f"{live_stack.api_url}/admin/login")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(headers["location"][0]).query))
+
+    def attempt(username: str, password: str) -> tuple[int, str]:
+        form = urllib.parse.urlencode({**query, "username": username, "password": password}).encode()
+        status, _, page = fetch(f"{idp.issuer}/login", data=form)
+        return status, page
+
+    unknown = attempt("nobody-at-all", "x")
+    wrong = attempt("thamdinh", "wrong password")
+    assert unknown[0] == wrong[0] == 401
+    message = "Đăng nhập không thành công"
+    assert message in unknown[1]
+    assert message in wrong[1]
+    for _ in range(4):
+        attempt("thamdinh", "wrong again")
+    # locked now: even the right password is refused, with the same message
+    status, page = attempt("thamdinh", idp.users["thamdinh"].password)
+    assert status == 401
+    assert message in page
+    assert idp.password_grant("thamdinh", idp.users["thamdinh"].password) is None
