@@ -31,6 +31,7 @@ class Settings:
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
     public_url: str | None = None
+    hmac_secret_id: str | None = None  # Secrets Manager: {"current": id, id: key, ...}; wins over hmac_key
 
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -43,11 +44,12 @@ class Settings:
             return value
 
         key = env.get("PAR_HMAC_KEY", "")
-        if not key:
+        secret_id = env.get("PAR_HMAC_SECRET_ID") or None
+        if not key and not secret_id:
             if env.get("PAR_STAGE", "local") in {"local", "test"}:
                 key = "local-development-key-not-secret"
             else:
-                raise SettingsError("environment variable PAR_HMAC_KEY is required outside local/test stages")
+                raise SettingsError("PAR_HMAC_SECRET_ID (or PAR_HMAC_KEY) is required outside local/test stages")
         try:
             max_body = int(env.get("PAR_MAX_BODY_BYTES", "65536"))
             cache_s = float(env.get("PAR_SURVEY_CACHE_SECONDS", "30"))
@@ -72,6 +74,7 @@ class Settings:
             oidc_audience=env.get("PAR_OIDC_AUDIENCE") or None,
             oidc_jwks_url=env.get("PAR_OIDC_JWKS_URL") or None,
             public_url=env.get("PAR_PUBLIC_URL") or None,
+            hmac_secret_id=secret_id,
         )
 
 

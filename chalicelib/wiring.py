@@ -60,13 +60,18 @@ def lake_store() -> ObjectStore:
 def submission_service() -> SubmissionService:
     from chalicelib.domain.submissions import IdentifierHasher, SubmissionService
     from chalicelib.reference.geography import load_geography
+    from chalicelib.store.secrets import keyring
+
+    def current_key() -> tuple[str, bytes]:
+        keys = keyring()
+        return keys.current_id, keys.current
 
     s = settings()
     return SubmissionService(
         catalog=surveys(),
         store=responses(),
         locations=load_geography,
-        hasher=IdentifierHasher(s.hmac_key, s.hmac_key_id),
+        hasher=IdentifierHasher.from_source(current_key),
         max_body_bytes=s.max_body_bytes,
     )
 
@@ -144,6 +149,7 @@ def reset() -> None:
     from chalicelib.settings import reset_settings
     from chalicelib.store.aws import reset_clients
     from chalicelib.store.models import reset_models
+    from chalicelib.store.secrets import forget
 
     for factory in (
         surveys,
@@ -162,3 +168,4 @@ def reset() -> None:
     reset_settings()
     reset_clients()
     reset_models()
+    forget()

@@ -3,7 +3,7 @@
     python -m infra.package                      # build/ only (what `make package` runs)
     python -m infra.package --deploy --stage dev # also upload code to S3 and deploy the stack
 
-Deploying needs AWS credentials, PAR_ARTIFACT_BUCKET (an S3 bucket for code) and PAR_HMAC_KEY.
+Deploying needs AWS credentials and PAR_ARTIFACT_BUCKET (an S3 bucket for code); the HMAC keys are a generated secret.
 """
 
 from __future__ import annotations
@@ -142,7 +142,6 @@ def deploy(template_path: Path, stage: str) -> None:
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
         Parameters=[
             {"ParameterKey": "Stage", "ParameterValue": stage},
-            {"ParameterKey": "HmacKey", "ParameterValue": os.environ["PAR_HMAC_KEY"]},
         ],
     )
     cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=change["Id"])

@@ -68,17 +68,31 @@ class Receipt:
 
 
 class IdentifierHasher:
-    """Keyed HMAC-SHA256 of personal identifiers: equal inputs link, the clear value is never stored."""
+    """Keyed HMAC-SHA256 of personal identifiers: equal inputs link, the clear value is never stored.
+
+    The key comes from a source asked on every use (cached by the source), so a rotation reaches a
+    warm process without a restart; each response records the id of the key it was hashed with.
+    """
 
     def __init__(self, key: bytes, key_id: str) -> None:
-        self._key, self.key_id = key, key_id
+        self._source: Callable[[], tuple[str, bytes]] = lambda: (key_id, key)
+
+    @classmethod
+    def from_source(cls, source: Callable[[], tuple[str, bytes]]) -> IdentifierHasher:
+        hasher = cls(b"", "")
+        hasher._source = source
+        return hasher
+
+    @property
+    def key_id(self) -> str:
+        return self._source()[0]
 
     def __call__(self, kind: str, value: str) -> str:
         normalised = "".join(value.split()).lower()
         if kind == "phone":
             digits = "".join(ch for ch in normalised if ch.isdigit())
             normalised = "84" + digits[1:] if digits.startswith("0") else digits
-        return hmac.new(self._key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._source()[1], f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
 JSON_TYPES = ("application/json",)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -78,9 +80,25 @@ def _print_urls(stack: LocalStack, idp: LocalIdentityProvider) -> None:
     )
 
 
+def _use_local_hmac_keys(state: Path) -> None:
+    """The identifier-hash keys live in a git-ignored file here, as they live in Secrets Manager on AWS.
+
+    Same format: {"current": "k1", "k1": "<key>"}. Rotate by adding "k2" and setting current, then restart.
+    """
+    path = state / "hmac-keys.json"
+    if not path.exists():
+        state.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"current": "k1", "k1": secrets.token_urlsafe(48)}), encoding="utf-8")
+        path.chmod(0o600)
+    keys = json.loads(path.read_text(encoding="utf-8"))
+    os.environ["PAR_HMAC_KEY_ID"] = keys["current"]
+    os.environ["PAR_HMAC_KEY"] = keys[keys["current"]]
+
+
 def run(args: argparse.Namespace) -> int:
     if args.reset:
         _reset_state(args.state)
+    _use_local_hmac_keys(args.state)
     idp = LocalIdentityProvider(args.state, port=args.idp_port)
     idp.start()
     os.environ.update(idp.environment())  # the app trusts this issuer as it trusts Cognito on AWS

@@ -37,7 +37,6 @@ STACK_NAME = "par-local"
 REGION = "ap-southeast-1"
 ACCOUNT_ID = "123456789012"  # moto's default account: bucket names built from AWS::AccountId use it
 DUMMY_KEY = "testing"  # moto's dummy credentials; unknown keys belong to the default account
-LOCAL_HMAC_KEY = "local-development-key-not-secret"  # the key chalicelib.settings falls back to locally
 POLL_INTERVAL = 0.2
 SNAPSHOT_DIR = "snapshot"
 CHECKPOINTS_FILE = "checkpoints.json"
@@ -1314,7 +1313,7 @@ class LocalStack:
 
     def _stack_parameters(self) -> list[dict[str, str]]:
         declared = self._template.get("Parameters", {})
-        values = {"Stage": "local", "HmacKey": os.environ.get("PAR_HMAC_KEY") or LOCAL_HMAC_KEY}
+        values = {"Stage": "local"}
         values.update(self._parameters or {})
         return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items() if k in declared]
 

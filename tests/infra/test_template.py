@@ -27,7 +27,6 @@ PAR_VARIABLES = {
     "PAR_REPORTS_BUCKET",
     "PAR_LAKE_BUCKET",
     "PAR_EVENT_BUS",
-    "PAR_HMAC_KEY",
 }
 
 
@@ -163,7 +162,9 @@ def test_nothing_clashes_with_chalices_packaged_template(template: dict[str, Any
     assert not CHALICE_NAMES & set(template["Resources"])
     assert not CHALICE_NAMES & set(template["Parameters"])
     assert not CHALICE_OUTPUTS & set(template["Outputs"])
-    assert template["Parameters"]["HmacKey"]["NoEcho"] is True
+    # the identifier-hash keys are a generated secret, never a parameter or a plain environment value
+    assert "HmacKey" not in template["Parameters"]
+    assert template["Resources"]["HmacKeySecret"]["Type"] == "AWS::SecretsManager::Secret"
 
 
 def test_chalice_stages_have_least_privilege_policies() -> None:

@@ -157,3 +157,11 @@ def test_free_text_is_normalised_to_nfc(service, store, body):
     body["answers"]["q10_other"] = "Cải cách thủ tục"  # decomposed diacritics (NFD)
     submit(service, body)
     assert store.items[body["id"]]["answers"]["q10_other"] == "Cải cách thủ tục"
+
+
+def test_a_keyring_without_its_current_key_is_refused():
+    from chalicelib.store.secrets import KeyringError, parse_keyring
+
+    assert parse_keyring('{"current": "k2", "k1": "a", "k2": "b"}').current == b"b"
+    with pytest.raises(KeyringError):
+        parse_keyring('{"current": "k3", "k1": "a"}')
