@@ -75,7 +75,12 @@ def _embed(name: str, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _officials(
-    operation_id: str, view: str, summary: str, ok: str, params: list[dict[str, Any]] | None = None
+    operation_id: str,
+    view: str,
+    summary: str,
+    ok: str,
+    params: list[dict[str, Any]] | None = None,
+    ok_content: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An operation for officials: bearer token, the permission and roles from the one matrix."""
     from chalicelib.api.guard import PROTECTED
@@ -100,7 +105,7 @@ def _officials(
         "x-scope": scope,
         "parameters": params or [],
         "responses": {
-            "200" if operation_id != "requestReport" else "202": _json({"type": "object"}, ok),
+            "200" if operation_id != "requestReport" else "202": ok_content or _json({"type": "object"}, ok),
             **_errors(401, 403, 404),
         },
     }
@@ -282,7 +287,16 @@ def document() -> dict[str, Any]:
                 )
             },
             "/admin/api/audit.csv": {
-                "get": _officials("auditLogCsv", "audit_log_csv", "The whole audit log as CSV for inspectors", "CSV")
+                "get": _officials(
+                    "auditLogCsv",
+                    "audit_log_csv",
+                    "The whole audit log as CSV for inspectors",
+                    "CSV",
+                    ok_content={
+                        "description": "CSV (UTF-8 with BOM)",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                )
             },
             "/admin/login": {
                 "get": {
@@ -401,6 +415,7 @@ def document() -> dict[str, Any]:
                         **_html("Results"),
                         "400": {"description": "Bad scope"},
                         "404": {"description": "Unknown survey"},
+                        "422": {"description": "Unknown version of this survey"},
                     },
                 }
             },

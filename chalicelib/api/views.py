@@ -33,7 +33,7 @@ class BadQuery(DomainError):
 def _version(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 9:
         raise BadQuery(field="version")
     return int(value)
 

@@ -132,7 +132,9 @@ class SubmissionService:
 
     def submit(self, survey_id: str, body: dict[str, Any], client: ClientInfo) -> Receipt:
         version = body.get("survey_version")
-        survey = self._catalog.get(survey_id, version if isinstance(version, int) else None)
+        # bool is an int in Python, and a DynamoDB number has at most 38 digits: anything else is the schema's to reject
+        pinned = version if isinstance(version, int) and not isinstance(version, bool) and 0 < version < 10**9 else None
+        survey = self._catalog.get(survey_id, pinned)
         now = self._clock()
         if not survey.is_open(now):
             raise SurveyClosed()

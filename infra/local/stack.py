@@ -1829,7 +1829,10 @@ class LocalStack:
                 if not quiet.is_set():
                     super().log_message(format, *args)
 
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+            # every method reaches Chalice (which answers 405/403), as API Gateway routes them
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_QUERY = (
+                _generic_handle
+            )
 
         if not isinstance(app_obj, LocalChalice):
             # What chalice.local.create_local_server does: a thread-local current_request, which the
