@@ -40,22 +40,7 @@ class AggregateRepository:
     # --- reads ------------------------------------------------------------------------------
     def scope_items(self, pk: str) -> list[dict[str, Any]]:
         """Every status page of one (survey version, scope): one Query, O(cells), never a scan of responses."""
-        ddb = client("dynamodb")
-        items: list[dict[str, Any]] = []
-        start = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": pk}},
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = ddb.query(**kwargs)
-            items.extend(_plain(i) for i in page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return self._all("query", KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}})
 
     def get_items(self, keys: Iterable[ItemKey]) -> list[dict[str, Any]]:
         ddb = client("dynamodb")
@@ -71,22 +56,13 @@ class AggregateRepository:
 
     def scan_prefix(self, prefix: str) -> list[dict[str, Any]]:
         """All aggregate items whose pk starts with a survey key (reports and reconcile, not the live path)."""
-        ddb = client("dynamodb")
-        items: list[dict[str, Any]] = []
-        start = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "FilterExpression": "begins_with(pk, :p)",
-                "ExpressionAttributeValues": {":p": {"S": prefix}},
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = ddb.scan(**kwargs)
-            items.extend(_plain(i) for i in page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return self._all(
+            "scan", FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": {"S": prefix}}
+        )
+
+    def _all(self, operation: str, **kwargs: Any) -> list[dict[str, Any]]:
+        pages = client("dynamodb").get_paginator(operation).paginate(TableName=self._table, **kwargs)
+        return [_plain(item) for page in pages for item in page["Items"]]
 
     def markers(self, response_ids: Iterable[str]) -> dict[str, str]:
         """Last counted sequence number of each response (absent: never counted, or marker expired)."""
