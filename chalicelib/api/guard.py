@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chalicelib.auth.permissions import NATIONAL
-from chalicelib.auth.tokens import Principal
+if TYPE_CHECKING:
+    from chalicelib.auth.tokens import Principal
 
 
-@dataclass(frozen=True)
-class Protection:
+class Protection(NamedTuple):  # not a dataclass: app.py imports this module, and its cold start counts
     permission: str
     agency_param: str | None  # the route parameter naming the agency the resource belongs to
     any_scope: bool = False  # the resource is the caller's own (e.g. who am I): any grant of the permission
@@ -35,6 +33,8 @@ def protected(
 
         @functools.wraps(view)
         def wrapped(**kwargs: Any) -> Any:
+            from chalicelib.auth.permissions import NATIONAL
+
             principal = current_principal()
             if any_scope:
                 principal.require(permission, principal.agency or NATIONAL)
