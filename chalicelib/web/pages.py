@@ -160,6 +160,7 @@ def render_survey_form(
         summary=_error_summary(survey, errors),
         required_message=REQUIRED_MESSAGE,
         province_message=PROVINCE_MESSAGE,
+        retention_days=int(survey.definition.get("retention_days") or 365),
         embed=embed,
         script=True,
     )

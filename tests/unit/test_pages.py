@@ -423,3 +423,26 @@ def test_static_assets_are_small_and_versioned() -> None:
     assert "innerHTML" not in source
     assert "http://" not in source
     assert "https://" not in source
+
+
+def test_every_form_carries_the_personal_data_notice_with_the_retention_period():
+    import json
+    from pathlib import Path
+
+    from chalicelib.domain.survey import Survey
+    from chalicelib.reference.geography import load_geography
+    from chalicelib.web.pages import render_survey_form
+
+    definition = json.loads(
+        (Path(__file__).resolve().parents[2] / "infra/local/seed/sipas-2026.json").read_text(encoding="utf-8")
+    )
+    definition["retention_days"] = 180
+    page = render_survey_form(
+        Survey.from_definition(definition),
+        load_geography(),
+        response_id="01JAAAAAAAAAAAAAAAAAAAAAAA",
+        started_at="2026-01-01T00:00:00Z",
+    )
+    assert "Thông báo về dữ liệu cá nhân" in page
+    assert "180 ngày" in page
+    assert "13/2023/NĐ-CP" in page
