@@ -92,6 +92,32 @@ def withdraw_my_response(receipt: str) -> Response:
     return json_response(wiring.privacy_service().withdraw(receipt), headers={"Cache-Control": "no-store"})
 
 
+@app.route("/r/{receipt}", methods=["GET"])
+@page_errors
+def my_response_page(receipt: str) -> Response:
+    from chalicelib import wiring
+    from chalicelib.web.pages import render_my_response
+
+    return html_response(render_my_response(wiring.privacy_service().view(receipt)))
+
+
+@app.route("/r/{receipt}/withdrawal", methods=["POST"], content_types=ANY)
+@page_errors
+def withdraw_my_response_page(receipt: str) -> Response:
+    from chalicelib import wiring
+    from chalicelib.domain.errors import InvalidSubmission
+    from chalicelib.web.pages import render_my_response
+
+    form = parse_qs(_raw_body(_request()).decode("utf-8", "replace"))
+    if (form.get("confirm") or [""])[0] != "yes":
+        raise InvalidSubmission(
+            "Vui lòng đánh dấu ô xác nhận trước khi xóa.", "Tick the confirmation box first.", field="confirm"
+        )
+    privacy = wiring.privacy_service()
+    privacy.withdraw(receipt)
+    return html_response(render_my_response(privacy.view(receipt), notice="Đã xóa phiếu của Ông/Bà theo yêu cầu."))
+
+
 # --- Officials' API (bearer token; permissions in docs/PERMISSIONS.md) ---------------------------
 @app.route("/admin/api/me", methods=["GET"], cors=True)
 @api_errors

@@ -207,6 +207,37 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json({"type": "object"}, "Withdrawn"), **_errors(404, 409)},
                 }
             },
+            "/r/{receipt}": {
+                "get": {
+                    "operationId": "myResponsePage",
+                    "summary": "A citizen's own response as a page, with the deletion form",
+                    "parameters": [RECEIPT],
+                    "responses": {**_html("The response"), "404": {"description": "Unknown receipt code"}},
+                }
+            },
+            "/r/{receipt}/withdrawal": {
+                "post": {
+                    "operationId": "withdrawMyResponsePage",
+                    "summary": "Deletion request from the page (form post with confirm=yes)",
+                    "parameters": [RECEIPT],
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"confirm": {"type": "string", "enum": ["yes"]}},
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        **_html("Withdrawn"),
+                        "400": {"description": "Not confirmed"},
+                        "404": {"description": "Unknown receipt code"},
+                        "409": {"description": "Already withdrawn"},
+                    },
+                }
+            },
             "/geo/provinces": {
                 "get": {
                     "operationId": "listProvinces",

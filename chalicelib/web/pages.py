@@ -447,3 +447,8 @@ def render_admin_dashboard(
 
 def render_admin_audit(entries: list[dict[str, Any]], next_from: int | None) -> str:
     return _render("admin_audit.html", entries=entries, next_from=next_from)
+
+
+def render_my_response(mine: dict[str, Any], notice: str = "") -> str:
+    """A citizen's own response, found by receipt code, with the deletion request form."""
+    return _render("my_response.html", mine=mine, notice=notice)

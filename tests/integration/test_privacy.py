@@ -78,3 +78,31 @@ def test_personal_data_is_removed_after_the_retention_period_and_counts_do_not_m
     )
     assert all(r["stripped"] == 0 for r in again["runs"])
     assert copy.deepcopy(list(wiring.audit_repository().entries()))[-1].seq == entries[-1].seq
+
+
+def test_the_citizen_page_shows_the_response_and_deletes_it_only_when_confirmed(live_stack, sipas):
+    import urllib.error
+    import urllib.request
+
+    submission = fresh_submissions(sipas, 1)[0]
+    assert post(live_stack, submission)[0] == 201
+
+    def page(method: str, path: str, data: bytes | None = None) -> tuple[int, str]:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if data is not None else {}
+        request = urllib.request.Request(f"{live_stack.api_url}{path}", data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    status, html = page("GET", f"/r/{submission['id']}")
+    assert status == 200
+    assert "Yêu cầu xóa phiếu" in html
+    assert page("POST", f"/r/{submission['id']}/withdrawal", b"")[0] == 400  # not confirmed: nothing deleted
+    assert http("GET", f"{live_stack.api_url}/responses/{submission['id']}")[1]["status"] != "withdrawn"
+    status, html = page("POST", f"/r/{submission['id']}/withdrawal", b"confirm=yes")
+    assert status == 200
+    assert "Đã xóa phiếu" in html
+    assert page("GET", "/r/not-a-receipt")[0] == 404
+    live_stack.drain()

@@ -50,7 +50,7 @@ on(form, 'focusin', enter);
 on(form, 'input', e => { enter(e); dirty = true; });
 on(d, 'visibilitychange', () => { tick(); off = d.hidden; });
 
-// Communes (optional: a failed load leaves "Không chọn")
+// Communes (a failed load leaves "Không chọn")
 const prov = el.namedItem('province'), com = el.namedItem('commune'), cache = {};
 const loadCommunes = async () => {
   const code = prov.value, none = com.options[0], idle = none.text;
@@ -156,6 +156,7 @@ const done = (r, body) => {
   pending = null;
   const box = d.getElementById('receipt-tpl').content.firstElementChild.cloneNode(true);
   box.querySelector('.code strong').textContent = r.receipt || body.id;
+  box.querySelector('a.mine').href = '/r/' + (r.receipt || body.id);
   box.querySelector('.at').textContent = ' lúc ' +
     new Date(r.received_at || Date.now()).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' }) + ' (giờ Việt Nam)';
   form.replaceWith(box);
