@@ -1200,7 +1200,8 @@ class LocalStack:
         for name, expr in global_vars.items():
             value = self.resolve(expr)
             if value is None:
-                log.warning("environment variable %s refers to something not deployed locally; left unset", name)
+                # e.g. the Cognito issuer: locally infra/local/idp.py provides it (make run sets it first)
+                log.debug("environment variable %s refers to something not deployed locally; left unset", name)
                 continue
             env[name] = value
         env["PAR_STAGE"] = "local"
