@@ -8,6 +8,8 @@ from urllib.parse import parse_qs
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib.api import console
+from chalicelib.api.console import console_page
 from chalicelib.api.guard import protected
 from chalicelib.api.http import api_errors, html_response, json_response, page_errors
 from chalicelib.domain.errors import DomainError
@@ -74,6 +76,15 @@ def list_communes(code: str) -> Response:
     from chalicelib.api import views
 
     return json_response(views.communes(code, _query("geography")), headers={"Cache-Control": "max-age=86400"})
+
+
+@app.route("/agencies", methods=["GET"], cors=True)
+@api_errors
+def list_agencies() -> Response:
+    from chalicelib.api import admin_views
+
+    body = admin_views.agencies_reference(_query("on"), _flag("include_ended"))
+    return json_response(body, headers={"Cache-Control": "max-age=3600"})
 
 
 @app.route("/responses/{receipt}", methods=["GET"], cors=True)
@@ -177,6 +188,68 @@ def audit_log_csv(_principal: Any) -> Response:
     return Response(body=_text(views.audit_csv()), status_code=200, headers=headers)
 
 
+@app.route("/admin/api/agencies/{agency}/settings", methods=["GET"], cors=True)
+@api_errors
+@protected("agency.manage", agency_param="agency")
+def get_agency_settings(_principal: Any, agency: str) -> Response:
+    from chalicelib.api import admin_views
+
+    return json_response(admin_views.agency_settings(agency), headers={"Cache-Control": "no-store"})
+
+
+@app.route("/admin/api/agencies/{agency}/settings", methods=["PUT"], content_types=ANY, cors=True)
+@api_errors
+@protected("agency.manage", agency_param="agency")
+def put_agency_settings(principal: Any, agency: str) -> Response:
+    from chalicelib.api import admin_views
+
+    request = _request()
+    saved = admin_views.put_agency_settings(principal, agency, _raw_body(request), request.headers.get("content-type"))
+    return json_response(saved)
+
+
+@app.route("/admin/api/agencies/{agency}/users", methods=["GET"], cors=True)
+@api_errors
+@protected("user.manage", agency_param="agency")
+def list_agency_users(principal: Any, agency: str) -> Response:
+    from chalicelib.api import admin_views
+
+    return json_response(admin_views.list_users(principal, agency), headers={"Cache-Control": "no-store"})
+
+
+@app.route("/admin/api/agencies/{agency}/users", methods=["POST"], content_types=ANY, cors=True)
+@api_errors
+@protected("user.manage", agency_param="agency")
+def create_agency_user(principal: Any, agency: str) -> Response:
+    from chalicelib.api import admin_views
+
+    request = _request()
+    created = admin_views.create_user(principal, agency, _raw_body(request), request.headers.get("content-type"))
+    return json_response(created, status=201, headers={"Cache-Control": "no-store"})
+
+
+@app.route("/admin/api/agencies/{agency}/users/{username}/access", methods=["PUT"], content_types=ANY, cors=True)
+@api_errors
+@protected("user.manage", agency_param="agency")
+def set_user_access(principal: Any, agency: str, username: str) -> Response:
+    from chalicelib.api import admin_views
+
+    request = _request()
+    body, kind = _raw_body(request), request.headers.get("content-type")
+    return json_response(admin_views.set_access(principal, agency, username, body, kind))
+
+
+@app.route("/admin/api/agencies/{agency}/users/{username}/enabled", methods=["PUT"], content_types=ANY, cors=True)
+@api_errors
+@protected("user.manage", agency_param="agency")
+def set_user_enabled(principal: Any, agency: str, username: str) -> Response:
+    from chalicelib.api import admin_views
+
+    request = _request()
+    body, kind = _raw_body(request), request.headers.get("content-type")
+    return json_response(admin_views.set_enabled(principal, agency, username, body, kind))
+
+
 # --- Admin console (session cookie from the OIDC code flow) -------------------------------------
 @app.route("/admin/login", methods=["GET"])
 @page_errors
@@ -188,8 +261,8 @@ def admin_login() -> Response:
     config = wiring.token_config()
     if config is None:
         raise Unauthenticated("Hệ thống chưa cấu hình đăng nhập.", "Sign-in is not configured.")
-    url, state = session.authorize_url(config, f"{_base_url()}/admin/callback")
-    cookie = session.cookie_header(session.STATE_COOKIE, state, secure=_secure(), max_age=600)
+    url, state = session.authorize_url(config, f"{console.base_url()}/admin/callback")
+    cookie = session.cookie_header(session.STATE_COOKIE, state, secure=console.secure(), max_age=600)
     return Response(
         body="", status_code=302, headers={"Location": url, "Set-Cookie": cookie, "Cache-Control": "no-store"}
     )
@@ -208,48 +281,103 @@ def admin_callback() -> Response:
         raise Unauthenticated(
             "Phiên đăng nhập không hợp lệ; vui lòng đăng nhập lại.", "Invalid sign-in state; sign in again."
         )
-    token = session.exchange_code(config, _query("code") or "", f"{_base_url()}/admin/callback")
+    token = session.exchange_code(config, _query("code") or "", f"{console.base_url()}/admin/callback")
     verify_token(token, config)
     headers: dict[str, str | list[str]] = {
         "Location": "/admin",
         "Cache-Control": "no-store",
         "Set-Cookie": [
-            session.cookie_header(session.SESSION_COOKIE, token, secure=_secure()),
-            session.cookie_header(session.STATE_COOKIE, "", secure=_secure(), max_age=0),
+            session.cookie_header(session.SESSION_COOKIE, token, secure=console.secure()),
+            session.cookie_header(session.STATE_COOKIE, "", secure=console.secure(), max_age=0),
         ],
     }
     return Response(body="", status_code=302, headers=headers)
 
 
 @app.route("/admin", methods=["GET"])
-def admin_dashboard() -> Response:
+@console_page("console.view", any_scope=True)
+def admin_dashboard(principal: Any, token: str, _form: Any) -> Any:
     from chalicelib.api import views
 
-    return _console(views.admin_dashboard_page)
+    return views.admin_dashboard_page(principal, token)
 
 
 @app.route("/admin/audit", methods=["GET"])
-def admin_audit() -> Response:
+@console_page("audit.read")
+def admin_audit(principal: Any, _token: str, _form: Any) -> Any:
     from chalicelib.api import views
 
-    return _console(lambda principal, _token: views.admin_audit_page(principal, _query("from_seq")))
+    return views.admin_audit_page(principal, _query("from_seq"))
+
+
+@app.route("/admin/agencies", methods=["GET"])
+@console_page("console.view", any_scope=True)
+def admin_agencies(principal: Any, _token: str, _form: Any) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.agencies_page(principal)
+
+
+@app.route("/admin/agencies/{agency}", methods=["GET"])
+@console_page("console.view", agency_param="agency")
+def admin_agency(principal: Any, token: str, _form: Any, agency: str) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.agency_page(principal, token, agency, console.base_url(), notice=_saved_notice())
+
+
+@app.route("/admin/agencies/{agency}/origins", methods=["POST"], content_types=ANY)
+@console_page("agency.manage", agency_param="agency")
+def admin_agency_origins(principal: Any, token: str, form: Any, agency: str) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.agency_origins_form(principal, token, agency, form, console.base_url())
+
+
+@app.route("/admin/agencies/{agency}/users", methods=["GET"])
+@console_page("user.manage", agency_param="agency")
+def admin_users(principal: Any, token: str, _form: Any, agency: str) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.users_page(principal, token, agency, notice=_saved_notice())
+
+
+@app.route("/admin/agencies/{agency}/users", methods=["POST"], content_types=ANY)
+@console_page("user.manage", agency_param="agency")
+def admin_users_create(principal: Any, token: str, form: Any, agency: str) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.create_user_form(principal, token, agency, form)
+
+
+@app.route("/admin/agencies/{agency}/users/{username}", methods=["GET"])
+@console_page("user.manage", agency_param="agency")
+def admin_user(principal: Any, token: str, _form: Any, agency: str, username: str) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.user_page(principal, token, agency, username, notice=_saved_notice())
+
+
+@app.route("/admin/agencies/{agency}/users/{username}", methods=["POST"], content_types=ANY)
+@console_page("user.manage", agency_param="agency")
+def admin_user_change(principal: Any, token: str, form: Any, agency: str, username: str) -> Any:
+    from chalicelib.api import admin_views
+
+    return admin_views.user_form(principal, token, agency, username, form)
 
 
 @app.route("/admin/logout", methods=["POST"], content_types=ANY)
-def admin_logout() -> Response:
+@console_page("console.view", any_scope=True)
+def admin_logout(_principal: Any, _token: str, _form: Any) -> Any:
     from chalicelib.api import session
 
-    form = parse_qs(_raw_body(_request()).decode("utf-8", "replace"))
-    return _console(
-        lambda _principal, _token: Response(
-            body="",
-            status_code=302,
-            headers={
-                "Location": "/",
-                "Set-Cookie": session.cookie_header(session.SESSION_COOKIE, "", secure=_secure(), max_age=0),
-            },
-        ),
-        csrf=(form.get("csrf") or [""])[0],
+    return Response(
+        body="",
+        status_code=303,
+        headers={
+            "Location": "/",
+            "Set-Cookie": session.cookie_header(session.SESSION_COOKIE, "", secure=console.secure(), max_age=0),
+        },
     )
 
 
@@ -267,8 +395,9 @@ def home() -> Response:
 def survey_page(survey_id: str) -> Response:
     from chalicelib.api import views
 
-    embed = _flag("embed")
-    return html_response(views.survey_form_page(survey_id, embed=embed), embed=embed)
+    embed, agency = _flag("embed"), _embed_agency()
+    page = views.survey_form_page(survey_id, embed=embed, agency=agency)
+    return html_response(page, embed=embed, frame_ancestors=_frame_ancestors(embed, agency))
 
 
 @app.route("/s/{survey_id}", methods=["POST"], content_types=ANY)
@@ -277,10 +406,11 @@ def survey_page_submit(survey_id: str) -> Response:
     from chalicelib.api import views
 
     request = _request()
-    embed = _flag("embed")
+    embed, agency = _flag("embed"), _embed_agency()
     form = parse_qs(_raw_body(request).decode("utf-8", "replace"), keep_blank_values=False)
-    status, body = views.submit_form(survey_id, form, request.headers.get("content-type"), _client(), embed=embed)
-    return html_response(body, status, embed=embed)
+    kind = request.headers.get("content-type")
+    status, body = views.submit_form(survey_id, form, kind, _client(), embed=embed, agency=agency)
+    return html_response(body, status, embed=embed, frame_ancestors=_frame_ancestors(embed, agency))
 
 
 @app.route("/s/{survey_id}/results", methods=["GET"])
@@ -320,8 +450,12 @@ def static_file(name: str) -> Response:
     return Response(
         body=_text(content),
         status_code=200,
-        # pages link assets as /static/<name>?v=<content hash>, so a cached copy is never stale
-        headers={"Content-Type": content_type, "Cache-Control": "public, max-age=31536000, immutable"},
+        # pages link assets as /static/<name>?v=<content hash>, so a cached copy is never stale; agencies'
+        # sites link the widget loader by a fixed URL, so it is cached for an hour only
+        headers={
+            "Content-Type": content_type,
+            "Cache-Control": "public, max-age=3600" if name == "embed.js" else "public, max-age=31536000, immutable",
+        },
     )
 
 
@@ -361,46 +495,24 @@ def _client() -> Any:
     return ClientInfo(source_ip=identity.get("sourceIp"), user_agent=request.headers.get("user-agent"))
 
 
-def _base_url() -> str:
-    from chalicelib.settings import settings
+def _embed_agency() -> str | None:
+    """The agency whose site embeds the widget (?agency=P01); anything that is not a code is ignored."""
+    from chalicelib.reference.agencies import CODE
 
-    configured = settings().public_url
-    if configured:
-        return configured.rstrip("/")
-    host = _request().headers.get("host", "127.0.0.1")
-    return f"{'https' if _secure() else 'http'}://{host}"
+    value = _query("agency")
+    return value if value and CODE.match(value) else None
 
 
-def _secure() -> bool:
-    """HTTPS everywhere but on this machine's loopback (make run)."""
-    host = _request().headers.get("host", "")
-    return not host.startswith(("127.0.0.1", "localhost"))
+def _frame_ancestors(embed: bool, agency: str | None) -> str | None:
+    if not embed:
+        return None
+    from chalicelib.api import admin_views
+
+    return admin_views.embed_frame_ancestors(agency)
 
 
-def _console(render: Any, csrf: str | None = None) -> Response:
-    """A console page: a valid session or the sign-in redirect; a POST also needs its CSRF token."""
-    from chalicelib import wiring
-    from chalicelib.api import session
-    from chalicelib.api.http import html_response
-    from chalicelib.domain.errors import DomainError
-    from chalicelib.settings import settings
-    from chalicelib.web.pages import render_error
-
-    try:
-        principal, token = session.session_principal(_request().headers, wiring.token_config())
-    except DomainError:
-        return Response(body="", status_code=302, headers={"Location": "/admin/login", "Cache-Control": "no-store"})
-    try:
-        if csrf is not None and not session.csrf_ok(token, settings().hmac_key, csrf):
-            from chalicelib.auth.tokens import Forbidden
-
-            raise Forbidden(
-                "Phiên làm việc không hợp lệ (CSRF); vui lòng tải lại trang.", "Invalid CSRF token; reload the page."
-            )
-        result = render(principal, token)
-    except DomainError as exc:
-        return html_response(render_error(exc.status, exc.code, exc.message_vi, exc.message_en), exc.status)
-    return result if isinstance(result, Response) else html_response(result)
+def _saved_notice() -> str:
+    return "Đã lưu thay đổi." if _flag("saved") else ""
 
 
 def _download_headers() -> dict[str, str]:

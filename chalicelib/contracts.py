@@ -52,3 +52,12 @@ def _is_datetime(value: str) -> bool:
     except ValueError:
         return False
     return "T" in value
+
+
+@cache
+def part_validator(name: str, part: str) -> Callable[[Any], Any]:
+    """A validator for one of the `$defs` of schemas/<name>.schema.json (e.g. user / new_user)."""
+    schema = load_schema(name)
+    schema.pop("oneOf", None)
+    schema["$ref"] = f"#/$defs/{part}"
+    return compile_validator(schema)

@@ -32,6 +32,12 @@ class Settings:
     oidc_jwks_url: str | None = None
     public_url: str | None = None
     hmac_secret_id: str | None = None  # Secrets Manager: {"current": id, id: key, ...}; wins over hmac_key
+    agencies_table: str = ""
+    # Officials' accounts: "cognito" (user_pool_id) on AWS, "local" (infra/local/idp.py) in `make run`
+    identity_directory: str | None = None
+    user_pool_id: str | None = None
+    local_idp_url: str | None = None
+    local_idp_admin_key: str | None = None
 
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -75,6 +81,11 @@ class Settings:
             oidc_jwks_url=env.get("PAR_OIDC_JWKS_URL") or None,
             public_url=env.get("PAR_PUBLIC_URL") or None,
             hmac_secret_id=secret_id,
+            agencies_table=need("PAR_AGENCIES_TABLE"),
+            identity_directory=env.get("PAR_IDENTITY_DIRECTORY") or None,
+            user_pool_id=env.get("PAR_USER_POOL_ID") or None,
+            local_idp_url=env.get("PAR_LOCAL_IDP_URL") or None,
+            local_idp_admin_key=env.get("PAR_LOCAL_IDP_ADMIN_KEY") or None,
         )
 
 

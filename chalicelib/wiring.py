@@ -10,10 +10,13 @@ from chalicelib.settings import settings
 
 if TYPE_CHECKING:
     from chalicelib.auth.tokens import TokenConfig
+    from chalicelib.domain.agencies import AgencyService
     from chalicelib.domain.audit import AuditLog
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
+    from chalicelib.domain.users import IdentityDirectory, UserAdminService
+    from chalicelib.store.agencies import AgencySettingsRepository
     from chalicelib.store.aggregates import AggregateRepository
     from chalicelib.store.audit import AuditRepository
     from chalicelib.store.objects import ObjectStore
@@ -144,6 +147,52 @@ def token_config() -> TokenConfig | None:
     return TokenConfig(issuer=s.oidc_issuer, audience=s.oidc_audience, jwks_url=jwks)
 
 
+@cache
+def agency_settings() -> AgencySettingsRepository:
+    from chalicelib.store.agencies import AgencySettingsRepository
+
+    return AgencySettingsRepository()
+
+
+@cache
+def agency_service() -> AgencyService:
+    from chalicelib.domain.agencies import AgencyService
+    from chalicelib.reference.agencies import agency_registry
+
+    return AgencyService(known=agency_registry().get, store=agency_settings(), audit=audit())
+
+
+@cache
+def identity_directory() -> IdentityDirectory:
+    """Officials' accounts: the Cognito user pool on AWS, the local identity provider in `make run`."""
+    from chalicelib.domain.users import DirectoryNotConfigured
+
+    s = settings()
+    if s.identity_directory == "cognito" and s.user_pool_id:
+        from chalicelib.store.identity import CognitoDirectory
+
+        return CognitoDirectory(s.user_pool_id)
+    if s.identity_directory == "local" and s.local_idp_url and s.local_idp_admin_key:
+        from chalicelib.store.identity import LocalDirectory
+
+        return LocalDirectory(s.local_idp_url, s.local_idp_admin_key)
+    raise DirectoryNotConfigured()
+
+
+@cache
+def user_admin() -> UserAdminService:
+    from chalicelib.domain.users import UserAdminService
+    from chalicelib.reference.agencies import agency_registry
+
+    def in_force(code: str) -> bool:  # accounts belong to agencies that exist today
+        from datetime import date
+
+        found = agency_registry().get(code)
+        return found is not None and found.valid_on(date.today())
+
+    return UserAdminService(directory=identity_directory(), audit=audit(), known_agency=in_force)
+
+
 def reset() -> None:
     """Forget every built service (tests and the local stack change settings after import)."""
     from chalicelib.settings import reset_settings
@@ -163,6 +212,10 @@ def reset() -> None:
         audit_repository,
         privacy_service,
         token_config,
+        agency_settings,
+        agency_service,
+        identity_directory,
+        user_admin,
     ):
         factory.cache_clear()
     reset_settings()

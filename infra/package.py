@@ -92,8 +92,31 @@ def build_api(stage: str) -> Path:
         props = resource.get("Properties", {})
         if resource.get("Type") == "AWS::Serverless::Function" and props.get("CodeUri") == "../build/workers":
             props["CodeUri"] = os.path.relpath(WORKERS, API)
+    _narrow_directory_statement(template)
     (API / "sam.json").write_text(json.dumps(template, indent=2))
     return API / "sam.json"
+
+
+DIRECTORY_SID = "OfficialsDirectory"
+
+
+def _narrow_directory_statement(node: Any) -> int:
+    """The API's Cognito admin statement names the pool, whose id only exists in this stack.
+
+    .chalice/policy-<stage>.json cannot know it, so it says userpool/*; the merged template
+    replaces that with the pool's ARN. Returns how many statements were narrowed.
+    """
+    count = 0
+    if isinstance(node, dict):
+        if node.get("Sid") == DIRECTORY_SID and "Resource" in node:
+            node["Resource"] = {"Fn::GetAtt": ["OfficialsUserPool", "Arn"]}
+            count += 1
+        for value in node.values():
+            count += _narrow_directory_statement(value)
+    elif isinstance(node, list):
+        for value in node:
+            count += _narrow_directory_statement(value)
+    return count
 
 
 def _zip_dir(directory: Path, target: Path) -> Path:

@@ -30,6 +30,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     os.environ.update(idp.environment())
     stack = LocalStack(state_dir=state)
     stack.start()
+    # Again after start(), which set the template's Globals (PAR_IDENTITY_DIRECTORY: cognito): the local
+    # provider is the identity directory here. wiring.reset() below makes the app read them.
+    os.environ.update(idp.environment())
     stack.idp = idp  # type: ignore[attr-defined]
     wiring.reset()
     try:

@@ -23,7 +23,11 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 )
-EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")  # issue 3 narrows this to agency origins
+
+
+def embed_csp(frame_ancestors: str) -> str:
+    """A widget page: framed only by the embedding agency's registered origins (chalicelib/domain/agencies.py)."""
+    return PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {frame_ancestors}")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -34,15 +38,17 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def html_response(body: str, status: int = 200, *, embed: bool = False, cache: str = "no-store") -> Response:
+def html_response(
+    body: str, status: int = 200, *, embed: bool = False, cache: str = "no-store", frame_ancestors: str | None = None
+) -> Response:
     return Response(
         body=body,
         status_code=status,
         headers={
             "Content-Type": "text/html; charset=utf-8",
-            "Content-Security-Policy": EMBED_CSP if embed else PAGE_CSP,
+            "Content-Security-Policy": embed_csp(frame_ancestors or "'none'") if embed else PAGE_CSP,
             "Cache-Control": cache,
-            **({} if embed else {"X-Frame-Options": "DENY"}),
+            **({} if embed and frame_ancestors not in (None, "'none'") else {"X-Frame-Options": "DENY"}),
             **SECURITY_HEADERS,
         },
     )

@@ -58,12 +58,18 @@ VERSION = _param(
 def _embed(name: str, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A schemas/ file as an OpenAPI component: its definitions become components, its refs follow them."""
     schema = json.loads(json.dumps(load_schema(name)))
-    definitions = schema.pop("definitions", {})
+    definitions = {**schema.pop("definitions", {}), **schema.pop("$defs", {})}
 
     def rewrite(node: Any) -> Any:
         if isinstance(node, dict):
             return {
-                k: (v.replace("#/definitions/", f"#/components/schemas/{prefix}") if k == "$ref" else rewrite(v))
+                k: (
+                    v.replace("#/definitions/", f"#/components/schemas/{prefix}").replace(
+                        "#/$defs/", f"#/components/schemas/{prefix}"
+                    )
+                    if k == "$ref"
+                    else rewrite(v)
+                )
                 for k, v in node.items()
                 if not (k.startswith("$") and k != "$ref")
             }
@@ -81,6 +87,9 @@ def _officials(
     ok: str,
     params: list[dict[str, Any]] | None = None,
     ok_content: dict[str, Any] | None = None,
+    body: str | None = None,
+    ok_status: str = "200",
+    errors: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """An operation for officials: bearer token, the permission and roles from the one matrix."""
     from chalicelib.api.guard import PROTECTED
@@ -95,7 +104,7 @@ def _officials(
         if protection.agency_param
         else "national"
     )
-    return {
+    operation: dict[str, Any] = {
         "operationId": operation_id,
         "summary": summary,
         "description": f"Needs permission `{permission.id}` ({permission.description}); resource scope: {scope}.",
@@ -105,16 +114,68 @@ def _officials(
         "x-scope": scope,
         "parameters": params or [],
         "responses": {
-            "200" if operation_id != "requestReport" else "202": ok_content or _json({"type": "object"}, ok),
-            **_errors(401, 403, 404),
+            ok_status: ok_content or _json({"type": "object"}, ok),
+            **_errors(401, 403, 404, *errors),
         },
     }
+    if body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    return operation
+
+
+def _console(
+    operation_id: str, view: str, summary: str, params: list[dict[str, Any]] | None = None, form: bool = False
+) -> dict[str, Any]:
+    """A console page: session cookie, the permission from its @console_page registration."""
+    from chalicelib.api.console import CONSOLE_PAGES
+
+    page = CONSOLE_PAGES[view]
+    responses: dict[str, Any] = {
+        "302": {"description": "To sign-in (no session) or onward"},
+        "403": {"description": "Not allowed (or a bad CSRF token)"},
+    }
+    if form:
+        responses = {**responses, **_html("The page again, with the error"), "303": {"description": "Saved"}}
+        responses["400"] = {"description": "Refused, with the error on the page"}
+    else:
+        responses = {**_html("Page"), **responses}
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": f"{summary} (session cookie; permission {page.permission})",
+        "security": [{"session": []}],
+        "x-permission": page.permission,
+        "parameters": params or [],
+        "responses": responses,
+    }
+    if form:
+        operation["requestBody"] = {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "required": ["csrf"], "properties": {"csrf": {"type": "string"}}}
+                }
+            }
+        }
+    return operation
+
+
+AGENCY = _param(
+    "agency",
+    "path",
+    "Agency code: P + province code (P01 Hà Nội) or M- + ministry (M-BNV); 'national' for the Ministry's own",
+    {"type": "string", "pattern": "^(national|[A-Z][A-Z0-9-]{1,15})$"},
+)
+USERNAME = _param("username", "path", "Account username", {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{2,63}$"})
 
 
 @cache
 def document() -> dict[str, Any]:
     survey, survey_parts = _embed("survey", "Survey_")
     submission, submission_parts = _embed("submission", "Submission_")
+    _, user_parts = _embed("user", "User_")
+    agency_change, _ = _embed("agency-settings", "AgencySettings_")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -293,6 +354,7 @@ def document() -> dict[str, Any]:
                     "Build this survey's report now (asynchronously)",
                     "Requested",
                     [SURVEY_ID],
+                    ok_status="202",
                 )
             },
             "/admin/api/audit": {
@@ -353,45 +415,94 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
-            "/admin": {
-                "get": {
-                    "operationId": "adminDashboard",
-                    "summary": "Console dashboard (session cookie; permission console.view)",
-                    "security": [{"session": []}],
-                    "x-permission": "console.view",
-                    "responses": {**_html("Dashboard"), "302": {"description": "To sign-in"}},
-                }
-            },
+            "/admin": {"get": _console("adminDashboard", "admin_dashboard", "Console dashboard")},
             "/admin/audit": {
+                "get": _console(
+                    "adminAudit",
+                    "admin_audit",
+                    "Audit log viewer",
+                    [_param("from_seq", "query", "First sequence number", {"type": "string", "pattern": "^[0-9]+$"})],
+                )
+            },
+            "/admin/agencies": {"get": _console("adminAgencies", "admin_agencies", "Agencies in the caller's scope")},
+            "/admin/agencies/{agency}": {
+                "get": _console("adminAgency", "admin_agency", "An agency: embed origins and embed code", [AGENCY])
+            },
+            "/admin/agencies/{agency}/origins": {
+                "post": _console(
+                    "adminAgencyOrigins", "admin_agency_origins", "Save the embed origins", [AGENCY], form=True
+                )
+            },
+            "/admin/agencies/{agency}/users": {
+                "get": _console("adminUsers", "admin_users", "Accounts of an agency", [AGENCY]),
+                "post": _console("adminUsersCreate", "admin_users_create", "Create an account", [AGENCY], form=True),
+            },
+            "/admin/agencies/{agency}/users/{username}": {
+                "get": _console("adminUser", "admin_user", "One account", [AGENCY, USERNAME]),
+                "post": _console(
+                    "adminUserChange", "admin_user_change", "Change roles, scope or sign-in", [AGENCY, USERNAME], True
+                ),
+            },
+            "/admin/logout": {"post": _console("adminLogout", "admin_logout", "Sign out", form=True)},
+            "/agencies": {
                 "get": {
-                    "operationId": "adminAudit",
-                    "summary": "Audit log viewer (session cookie; permission audit.read)",
-                    "security": [{"session": []}],
-                    "x-permission": "audit.read",
+                    "operationId": "listAgencies",
+                    "summary": "Agencies (ministries and provinces) in force on a day, or all with their successors",
                     "parameters": [
-                        _param("from_seq", "query", "First sequence number", {"type": "string", "pattern": "^[0-9]+$"})
+                        _param("on", "query", "A day, YYYY-MM-DD (default today)", {"type": "string"}),
+                        _param("include_ended", "query", "1: every agency ever known, with validity dates"),
                     ],
-                    "responses": {
-                        **_html("Audit log"),
-                        "302": {"description": "To sign-in"},
-                        "403": {"description": "Not allowed"},
-                    },
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Agencies"}, "Agencies"), **_errors(400)},
                 }
             },
-            "/admin/logout": {
-                "post": {
-                    "operationId": "adminLogout",
-                    "summary": "Sign out (CSRF token required)",
-                    "security": [{"session": []}],
-                    "requestBody": {
-                        "content": {
-                            "application/x-www-form-urlencoded": {
-                                "schema": {"type": "object", "properties": {"csrf": {"type": "string"}}}
-                            }
-                        }
-                    },
-                    "responses": {"302": {"description": "Signed out"}, "403": {"description": "Bad CSRF token"}},
-                }
+            "/admin/api/agencies/{agency}/settings": {
+                "get": _officials(
+                    "getAgencySettings", "get_agency_settings", "An agency's embed origins", "AgencySettings", [AGENCY]
+                ),
+                "put": _officials(
+                    "putAgencySettings",
+                    "put_agency_settings",
+                    "Replace an agency's embed origins (audited; 409 if someone saved first)",
+                    "AgencySettings",
+                    [AGENCY],
+                    body="AgencySettingsChange",
+                    errors=(400, 409, 415),
+                ),
+            },
+            "/admin/api/agencies/{agency}/users": {
+                "get": _officials("listAgencyUsers", "list_agency_users", "Accounts of an agency", "Users", [AGENCY]),
+                "post": _officials(
+                    "createAgencyUser",
+                    "create_agency_user",
+                    "Create an account in this agency (audited)",
+                    "Created",
+                    [AGENCY],
+                    body="User_new_user",
+                    ok_status="201",
+                    errors=(400, 409, 415),
+                ),
+            },
+            "/admin/api/agencies/{agency}/users/{username}/access": {
+                "put": _officials(
+                    "setUserAccess",
+                    "set_user_access",
+                    "Replace an account's roles and scope (audited)",
+                    "User",
+                    [AGENCY, USERNAME],
+                    body="User_access",
+                    errors=(400, 415),
+                )
+            },
+            "/admin/api/agencies/{agency}/users/{username}/enabled": {
+                "put": _officials(
+                    "setUserEnabled",
+                    "set_user_enabled",
+                    "Turn an account's sign-in on or off (audited)",
+                    "User",
+                    [AGENCY, USERNAME],
+                    body="User_enabled",
+                    errors=(400, 415),
+                )
             },
             "/openapi.json": {
                 "get": {
@@ -483,11 +594,86 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT (OpenID Connect ID or access token)",
-                }
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "par_session",
+                    "description": "The console's HttpOnly session cookie, set by /admin/callback",
+                },
             },
             "schemas": {
                 **survey_parts,
                 **submission_parts,
+                **user_parts,
+                "AgencySettingsChange": agency_change,
+                "AgencySettings": {
+                    "type": "object",
+                    "required": ["agency", "embed_origins", "version"],
+                    "properties": {
+                        "agency": {"type": "string"},
+                        "embed_origins": {"type": "array", "items": {"type": "string"}},
+                        "version": {"type": "integer"},
+                        "updated_at": {"type": ["string", "null"]},
+                        "updated_by": {"type": ["string", "null"]},
+                    },
+                },
+                "User": {
+                    "type": "object",
+                    "required": ["username", "name", "email", "roles", "agency", "enabled", "status"],
+                    "properties": {
+                        "username": {"type": "string"},
+                        "name": {"type": "string"},
+                        "email": {"type": "string"},
+                        "roles": {"type": "array", "items": {"type": "string"}},
+                        "agency": {"type": "string"},
+                        "enabled": {"type": "boolean"},
+                        "status": {"type": "string"},
+                        "created_at": {"type": ["string", "null"]},
+                    },
+                },
+                "Users": {
+                    "type": "object",
+                    "required": ["agency", "users"],
+                    "properties": {
+                        "agency": {"type": "string"},
+                        "users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}},
+                    },
+                },
+                "Created": {
+                    "type": "object",
+                    "required": ["user"],
+                    "properties": {
+                        "user": {"$ref": "#/components/schemas/User"},
+                        "temporary_password": {
+                            "type": "string",
+                            "description": "Only from the local identity provider; Cognito e-mails it",
+                        },
+                    },
+                },
+                "Agencies": {
+                    "type": "object",
+                    "required": ["agencies"],
+                    "properties": {
+                        "on": {"type": ["string", "null"]},
+                        "agencies": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["code", "name", "kind", "valid_from"],
+                                "properties": {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "short_name": {"type": "string"},
+                                    "kind": {"enum": ["ministry", "ministry_level", "province"]},
+                                    "valid_from": {"type": "string"},
+                                    "valid_to": {"type": ["string", "null"]},
+                                    "successors": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        },
+                    },
+                },
                 "Survey": survey,
                 "Submission": submission,
                 "SurveyContract": {

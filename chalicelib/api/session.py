@@ -35,8 +35,14 @@ def _endpoints(issuer: str) -> dict[str, Any]:
 
 
 def cookies(headers: Any) -> dict[str, str]:
+    """The request's cookies; a malformed Cookie header counts as none (the caller then signs in again)."""
+    from http.cookies import CookieError
+
     jar: SimpleCookie = SimpleCookie()
-    jar.load(headers.get("cookie") or "")
+    try:
+        jar.load(headers.get("cookie") or "")
+    except CookieError:
+        return {}
     return {k: v.value for k, v in jar.items()}
 
 

@@ -92,7 +92,7 @@ def home_page() -> str:
     return render_home(wiring.surveys().list_current())
 
 
-def survey_form_page(survey_id: str, *, embed: bool) -> str:
+def survey_form_page(survey_id: str, *, embed: bool, agency: str | None = None) -> str:
     from ulid import ULID
 
     from chalicelib.web.pages import render_survey_form
@@ -106,11 +106,18 @@ def survey_form_page(survey_id: str, *, embed: bool) -> str:
         response_id=str(ULID()),
         started_at=_now(),
         embed=embed,
+        agency=agency,
     )
 
 
 def submit_form(
-    survey_id: str, form: dict[str, list[str]], content_type: str | None, client: ClientInfo, *, embed: bool
+    survey_id: str,
+    form: dict[str, list[str]],
+    content_type: str | None,
+    client: ClientInfo,
+    *,
+    embed: bool,
+    agency: str | None = None,
 ) -> tuple[int, str]:
     """The no-JavaScript path: the same service as the API, errors shown on the re-rendered form."""
     from chalicelib.web.pages import field_of, form_errors, form_to_submission, render_receipt, render_survey_form
@@ -139,6 +146,7 @@ def submit_form(
         values=values,
         errors=errors,
         embed=embed,
+        agency=agency,
     )
     return 400, page
 
@@ -293,20 +301,29 @@ def admin_dashboard_page(principal: Any, session_token: str) -> str:
 
     principal.require("console.view", principal.agency or "national")
     agency = None if principal.can("console.view", None) else principal.agency
-    board = (
-        dashboard(agency if agency and agency.startswith("P") else None)
-        if agency is None or agency.startswith("P")
-        else {
-            "agency": agency,
+    # Counts follow the matrix: only roles with results.read on the scope see them in the console.
+    if not principal.can("results.read", agency):
+        board: dict[str, Any] = {
+            "agency": agency or "national",
             "scope": "none",
             "surveys": [],
+            "why": "no_results_permission",
         }
-    )
+    elif agency is not None and not agency.startswith("P"):  # a ministry: results are by place, not by ministry
+        board = {"agency": agency, "scope": "none", "surveys": [], "why": "no_area"}
+    else:
+        board = dashboard(agency)
     audit = None
     if principal.can("audit.read", None):
         audit = [e.to_dict() for e in wiring.audit_repository().entries()][-10:][::-1]
+    from chalicelib.api.console import console_nav
+
     return render_admin_dashboard(
-        principal_summary(principal), board, audit, csrf_token(session_token, settings().hmac_key)
+        principal_summary(principal),
+        board,
+        audit,
+        csrf_token(session_token, settings().hmac_key),
+        console_nav(principal),
     )
 
 
@@ -315,4 +332,6 @@ def admin_audit_page(principal: Any, from_seq: str | None) -> str:
 
     principal.require("audit.read", None)
     page = audit_entries(from_seq, "200")
-    return render_admin_audit(page["entries"], page["next_from_seq"])
+    from chalicelib.api.console import console_nav
+
+    return render_admin_audit(page["entries"], page["next_from_seq"], console_nav(principal))

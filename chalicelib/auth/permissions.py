@@ -33,6 +33,9 @@ ROLES: tuple[Role, ...] = (
     Role("analyst", "Phân tích số liệu", "Analyst"),
 )
 ROLE_IDS = frozenset(r.id for r in ROLES)
+# Roles that exist only with the national scope: they act across agencies or judge them (a province
+# must not review its own SIPAS responses nor appraise its own PAR Index), so no agency grants them.
+NATIONAL_ONLY_ROLES = frozenset({"system_admin", "survey_manager", "reviewer", "appraiser"})
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,20 @@ def matrix_markdown() -> str:
     for p in PERMISSIONS.values():
         cells = [("✓ᴺ" if p.national_only else "✓") if r.id in p.roles else "" for r in ROLES]
         lines.append(f"| `{p.id}` — {p.description} | " + " | ".join(cells) + " |")
-    lines += ["", "## Roles", ""] + [f"- `{r.id}`: {r.label_vi} / {r.label_en}" for r in ROLES]
+    lines += ["", "## Roles", ""] + [
+        f"- `{r.id}`: {r.label_vi} / {r.label_en}" + (" — national scope only" if r.id in NATIONAL_ONLY_ROLES else "")
+        for r in ROLES
+    ]
+    lines += [
+        "",
+        "## Granting roles",
+        "",
+        "- `user.manage` on a scope lets an administrator create the accounts of that scope and give them roles;",
+        "  an agency administrator therefore manages their own agency's accounts only.",
+        "- Roles marked *national scope only* are never granted with an agency scope, by anyone.",
+        "- Nobody changes or disables their own account; another administrator must.",
+        "- Every change is written to the audit log before it is made (a refused change adds a `.failed` entry).",
+    ]
     return "\n".join(lines) + "\n"
 
 

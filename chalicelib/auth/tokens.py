@@ -36,6 +36,7 @@ class Principal:
     sub: str
     name: str
     grants: tuple[Grant, ...]
+    username: str = ""  # the directory's login name (cognito:username / username)
 
     @property
     def agency(self) -> str | None:
@@ -103,8 +104,16 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     scope = str(claims.get(AGENCY_CLAIM) or "").strip()
     roles = [g for g in claims.get(GROUPS_CLAIM) or [] if g in ROLE_IDS]
     grants = tuple(Grant(role, scope) for role in roles) if scope else ()
-    name = str(claims.get("name") or claims.get("email") or claims.get("cognito:username") or claims["sub"])
-    return Principal(sub=str(claims["sub"]), name=name, grants=grants)
+    # ID tokens carry name/email/cognito:username; Cognito access tokens carry "username" instead.
+    name = str(
+        claims.get("name")
+        or claims.get("email")
+        or claims.get("cognito:username")
+        or claims.get("username")
+        or claims["sub"]
+    )
+    username = str(claims.get("cognito:username") or claims.get("username") or "")
+    return Principal(sub=str(claims["sub"]), name=name, grants=grants, username=username)
 
 
 def bearer(headers: Any) -> str:

@@ -14,7 +14,7 @@ import io
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -280,10 +280,13 @@ class AuditStore(Protocol):
 
     def head(self) -> tuple[int, str] | None: ...
 
-    def append(self, entry: AuditEntry, expected_head_seq: int | None) -> None:
+    def append(self, entry: AuditEntry, expected_head_seq: int | None, alongside: Sequence[Any] = ()) -> None:
         """Add the entry and move the head to it, only if the head is still at expected_head_seq (None: empty).
 
-        Raises AuditConflict when another writer appended first.
+        `alongside` are the audited change's own writes (from another repository of the same store),
+        committed in the same transaction: the change and its entry land together or not at all.
+        Raises AuditConflict when another writer appended first, EditConflict when a write alongside
+        failed its own condition (someone else changed the object first).
         """
         ...
 
@@ -317,6 +320,7 @@ class AuditLog:
         after: Mapping[str, Any] | None,
         reason: str | None = None,
         now: datetime | None = None,
+        alongside: Sequence[Any] = (),
     ) -> AuditEntry:
         """Append one entry; on a concurrent append, re-read the head and link to the new one (a few tries)."""
         if not (actor.sub and action and target_type and target_id):
@@ -330,7 +334,7 @@ class AuditLog:
             seq, prev_hash = (1, GENESIS) if head is None else (head[0] + 1, head[1])
             mine = build_entry(seq, prev_hash, at, actor, action, target_type, target_id, before, after, reason)
             try:
-                self._store.append(mine, None if head is None else head[0])
+                self._store.append(mine, None if head is None else head[0], alongside)
                 return mine
             except AuditConflict:
                 if attempt == self._attempts - 1:

@@ -111,3 +111,10 @@ class InvalidScope(DomainError):
     status = 400
     message_vi = "Phạm vi kết quả không hợp lệ (dùng all, p<mã tỉnh> hoặc c<mã xã>)."
     message_en = "Invalid results scope (use all, p<province code> or c<commune code>)."
+
+
+class EditConflict(DomainError):
+    code = "edit_conflict"
+    status = 409
+    message_vi = "Nội dung này vừa được người khác thay đổi. Vui lòng tải lại trang, xem thay đổi rồi sửa lại."
+    message_en = "Someone else changed this a moment ago. Reload, look at their change and edit again."

@@ -10,10 +10,11 @@ There is deliberately no update or delete method: corrections are new entries.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from chalicelib.domain.audit import Actor, AuditConflict, AuditEntry, canonical_json
+from chalicelib.domain.errors import EditConflict
 from chalicelib.settings import settings
 from chalicelib.store.aws import client
 
@@ -109,7 +110,7 @@ class AuditRepository:
             return None
         return int(item["seq"]["N"]), item["hash"]["S"]
 
-    def append(self, entry: AuditEntry, expected_head_seq: int | None) -> None:
+    def append(self, entry: AuditEntry, expected_head_seq: int | None, alongside: Sequence[Any] = ()) -> None:
         if entry.seq != (expected_head_seq or 0) + 1:
             raise ValueError(f"entry {entry.seq} cannot follow head {expected_head_seq}")
         if expected_head_seq is None:
@@ -125,6 +126,7 @@ class AuditRepository:
                 # success instead of failing our own landed entry's condition. 36 characters at most.
                 ClientRequestToken=entry.hash[:36],
                 TransactItems=[
+                    *alongside,
                     {
                         "Put": {
                             "TableName": self._table,
@@ -149,7 +151,10 @@ class AuditRepository:
                 ],
             )
         except ddb.exceptions.TransactionCanceledException as exc:
-            codes = {r.get("Code") for r in exc.response.get("CancellationReasons", [])}
+            reasons = exc.response.get("CancellationReasons", [])
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons[: len(alongside)]):
+                raise EditConflict() from exc
+            codes = {r.get("Code") for r in reasons[len(alongside) :]}
             # A concurrent transaction on the head is the same race, seen a moment earlier.
             if codes & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise AuditConflict() from exc

@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    "site.css": "text/css; charset=utf-8",
+    "form.js": "text/javascript; charset=utf-8",
+    "frame.js": "text/javascript; charset=utf-8",
+    "embed.js": "text/javascript; charset=utf-8",  # loaded by agencies' sites by a fixed URL: not immutable
+}
+UNVERSIONED = frozenset({"embed.js"})
 FORM_CLIENT = "form-html/1"
 REQUIRED_MESSAGE = "Vui lòng trả lời câu hỏi bắt buộc này."
 PROVINCE_MESSAGE = "Vui lòng chọn tỉnh/thành phố nơi Ông/Bà đang sinh sống."
@@ -128,6 +134,7 @@ def render_survey_form(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     embed: bool = False,
+    agency: str | None = None,
 ) -> str:
     """The survey as an accessible form that works without JavaScript (form.js only enhances it)."""
     vals = {k: _as_list(v) for k, v in (values or {}).items()}
@@ -154,7 +161,7 @@ def render_survey_form(
             "started_at": started_at,
             "page_ms": "",
         },
-        action=f"/s/{survey.id}" + ("?embed=1" if embed else ""),
+        action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
         errors=errors,
         summary=_error_summary(survey, errors),
@@ -437,18 +444,117 @@ def _scope_label(scope: str, geography: Geography) -> str:
 
 
 def render_admin_dashboard(
-    me: dict[str, Any], dashboard: dict[str, Any], audit: list[dict[str, Any]] | None, csrf: str
+    me: dict[str, Any], dashboard: dict[str, Any], audit: list[dict[str, Any]] | None, csrf: str, console: Any = None
 ) -> str:
     from chalicelib.auth.permissions import ROLES
 
     labels = {r.id: r.label_vi for r in ROLES}
-    return _render("admin_dashboard.html", me=me, dashboard=dashboard, audit=audit, csrf=csrf, role_labels=labels)
+    return _render(
+        "admin_dashboard.html", me=me, dashboard=dashboard, audit=audit, csrf=csrf, role_labels=labels, console=console
+    )
 
 
-def render_admin_audit(entries: list[dict[str, Any]], next_from: int | None) -> str:
-    return _render("admin_audit.html", entries=entries, next_from=next_from)
+def render_admin_audit(entries: list[dict[str, Any]], next_from: int | None, console: Any = None) -> str:
+    return _render("admin_audit.html", entries=entries, next_from=next_from, console=console)
 
 
 def render_my_response(mine: dict[str, Any], notice: str = "") -> str:
     """A citizen's own response, found by receipt code, with the deletion request form."""
     return _render("my_response.html", mine=mine, notice=notice)
+
+
+# --- console: agencies and accounts ---------------------------------------------------------------
+AGENCY_KINDS = {"ministry": "Bộ", "ministry_level": "Cơ quan ngang bộ", "province": "Tỉnh, thành phố"}
+
+
+def render_admin_agencies(agencies: list[dict[str, Any]], ended: list[dict[str, Any]], console: Any) -> str:
+    return _render("admin_agencies.html", agencies=agencies, ended=ended, kinds=AGENCY_KINDS, console=console)
+
+
+def render_admin_agency(
+    agency: dict[str, Any],
+    current: dict[str, Any],
+    snippets: list[dict[str, str]],
+    *,
+    can_edit: bool,
+    can_manage_users: bool,
+    csrf: str,
+    console: Any,
+    error: Any = None,
+    draft: str = "",
+    notice: str = "",
+) -> str:
+    return _render(
+        "admin_agency.html",
+        agency=agency,
+        current=current,
+        snippets=snippets,
+        can_edit=can_edit,
+        can_manage_users=can_manage_users,
+        csrf=csrf,
+        kinds=AGENCY_KINDS,
+        console=console,
+        error=error,
+        draft=draft,
+        notice=notice,
+    )
+
+
+def render_admin_users(
+    agency_label: str,
+    agency: str,
+    users: list[dict[str, Any]],
+    roles: list[dict[str, str]],
+    labels: dict[str, str],
+    *,
+    csrf: str,
+    console: Any,
+    me: str,
+    error: Any = None,
+    draft: dict[str, Any] | None = None,
+    notice: str = "",
+) -> str:
+    return _render(
+        "admin_users.html",
+        agency_label=agency_label,
+        agency=agency,
+        users=users,
+        roles=roles,
+        labels=labels,
+        csrf=csrf,
+        console=console,
+        me=me,
+        error=error,
+        draft=draft or {},
+        notice=notice,
+    )
+
+
+def render_admin_user(
+    agency_label: str,
+    agency: str,
+    user: dict[str, Any],
+    roles: list[dict[str, Any]],
+    scopes: list[dict[str, str]],
+    *,
+    csrf: str,
+    console: Any,
+    is_me: bool,
+    error: Any = None,
+    notice: str = "",
+    temporary_password: str | None = None,
+) -> str:
+    return _render(
+        "admin_user.html",
+        agency_label=agency_label,
+        agency=agency,
+        user=user,
+        roles=roles,
+        scopes=scopes,
+        csrf=csrf,
+        console=console,
+        is_me=is_me,
+        error=error,
+        notice=notice,
+        temporary_password=temporary_password,
+    )

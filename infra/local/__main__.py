@@ -70,7 +70,11 @@ def _print_urls(stack: LocalStack, idp: LocalIdentityProvider) -> None:
                 f"  OpenAPI        {api}/openapi.json",
                 f"  AWS (moto)     {stack.endpoint}   (AWS_ENDPOINT_URL; dashboard at /moto-api/)",
                 f"  Sign-in (IdP)  {idp.issuer}   (OpenID Connect; users below, passwords in {idp.dir}/users.json)",
-                *[f"      {u.username:<16} {u.password:<18} {u.role} @ {u.agency}" for u in idp.users.values()],
+                *[
+                    f"      {u.username:<16} {u.password:<18} {', '.join(u.roles)} @ {u.agency}"
+                    + ("" if u.enabled else "   (disabled)")
+                    for u in idp.users.values()
+                ],
                 f"  State          {stack.state_dir.resolve()}",
                 "Ctrl-C to stop (drains the workers and saves a snapshot).",
                 "",
@@ -111,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         stack.start()
-        stack.start_api()
+        # Again after start(), which set the template's Globals: they name Cognito as the directory.
+        os.environ.update(idp.environment())
+        stack.start_api()  # resets the app's caches: settings are read again with these values
         if not stack.restored:
             _seed(stack, args.seed_count)
         stack.start_workers()

@@ -5,29 +5,41 @@ discovery document and the JWKS, and offers the password grant (API clients, tes
 authorization-code flow with a Vietnamese sign-in page (the admin console). Users are seeded for every
 role with random passwords, written to <state>/idp/users.json and printed by `make run`. The app
 verifies these tokens exactly as it verifies Cognito's: nothing is bypassed locally.
+
+Like the user pool, it is also the officials' directory: an admin API (JSON under /admin/users, with
+the random key kept in <state>/idp/admin-key) lists, creates, re-scopes, disables and enables accounts;
+the app reaches it through chalicelib.store.identity.LocalDirectory as it reaches Cognito on AWS.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
+import os
 import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse
+
+from chalicelib.auth.permissions import ROLE_IDS
+from chalicelib.domain.users import EMAIL, USERNAME
 
 CLIENT_ID = "par-local-console"
 TOKEN_SECONDS = 3600
 MAX_FAILURES = 5  # then the account is locked for LOCKOUT_SECONDS, as Cognito's advanced security does
 LOCKOUT_SECONDS = 900
-# One message for a wrong password, an unknown user and a locked account: it must not reveal which accounts exist.
+# One message for a wrong password, an unknown user, a locked and a disabled account: it must not reveal
+# which accounts exist, nor which are disabled.
 SIGN_IN_FAILED = "Đăng nhập không thành công. Kiểm tra tên đăng nhập và mật khẩu, hoặc thử lại sau 15 phút."
+MAX_ADMIN_BODY = 64 * 1024
 
 # One seeded account per role; agency accounts belong to Hà Nội (P01) unless said otherwise.
 SEED_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -44,24 +56,103 @@ SEED_USERS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 @dataclass
 class User:
     username: str
     name: str
-    role: str
-    agency: str
+    roles: list[str]  # role ids, as Cognito groups
+    agency: str  # "national" or an agency code, as custom:agency
     password: str
     sub: str
+    email: str = ""
+    enabled: bool = True
+    created_at: str = dataclasses.field(default_factory=_now_iso)  # "" for accounts from an older users.json
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> User:
+        """One entry of users.json, also as older versions wrote it (a single "role", no e-mail)."""
+        data = dict(data)
+        if "roles" not in data and "role" in data:
+            data["roles"] = [data["role"]]
+        data.setdefault("email", f"{data['username']}@local.test")
+        data.setdefault("created_at", "")
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def claims(self) -> dict[str, Any]:
         return {
             "sub": self.sub,
             "cognito:username": self.username,
             "name": self.name,
-            "email": f"{self.username}@local.test",
-            "cognito:groups": [self.role],
+            "email": self.email,
+            "cognito:groups": list(self.roles),
             "custom:agency": self.agency,
         }
+
+    def public(self) -> dict[str, Any]:
+        """What the admin API shows: never the password."""
+        return {
+            "username": self.username,
+            "name": self.name,
+            "email": self.email,
+            "roles": sorted(self.roles),
+            "agency": self.agency,
+            "enabled": self.enabled,
+            # No forced password change here: a new account signs in with its first password as it is.
+            "status": "CONFIRMED",
+            "created_at": self.created_at or None,
+        }
+
+
+class AdminError(Exception):
+    """An admin API request that cannot be done: an HTTP status and a code, with messages in vi and en."""
+
+    def __init__(self, status: int, code: str, message_vi: str, message_en: str, field: str | None = None) -> None:
+        super().__init__(message_en)
+        self.status = status
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message_vi, "message_en": self.message_en}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+def _invalid(message_vi: str, message_en: str, field: str | None = None) -> AdminError:
+    return AdminError(400, "invalid_user", message_vi, message_en, field)
+
+
+def _not_found() -> AdminError:
+    return AdminError(404, "user_not_found", "Không tìm thấy tài khoản này.", "No such account.")
+
+
+def _check_access(body: dict[str, Any]) -> tuple[list[str], str]:
+    """The roles and scope of a request body, checked as chalicelib.store.identity.check_access does."""
+    roles, agency = body.get("roles"), body.get("agency")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise _invalid("Vai trò phải là một danh sách.", "roles must be a list of role ids.", "roles")
+    if not roles:
+        raise _invalid("Cần chọn ít nhất một vai trò.", "Choose at least one role.", "roles")
+    unknown = sorted(set(roles) - ROLE_IDS)
+    if unknown:
+        raise _invalid(
+            f"Vai trò không tồn tại: {', '.join(unknown)}.", f"Unknown role(s): {', '.join(unknown)}.", "roles"
+        )
+    if not isinstance(agency, str) or not 2 <= len(agency) <= 16 or agency != agency.strip():
+        raise _invalid(
+            "Phạm vi phải là 'national' hoặc mã cơ quan (2–16 ký tự).",
+            "The scope must be 'national' or an agency code (2–16 characters).",
+            "agency",
+        )
+    return sorted(set(roles)), agency
 
 
 def _b64(n: int) -> str:
@@ -77,6 +168,8 @@ class LocalIdentityProvider:
         self._codes: dict[str, tuple[str, str, float]] = {}  # code -> (username, redirect_uri, expiry)
         self._failures: dict[str, list[float]] = {}  # username (known or not) -> times of recent failures
         self._failures_lock = threading.Lock()
+        self._users_lock = threading.RLock()  # admin changes and their write to users.json
+        self.admin_key = ""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.issuer = ""
@@ -87,6 +180,7 @@ class LocalIdentityProvider:
     def start(self) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._load_or_create_key()
+        self._load_or_create_admin_key()
         self._load_or_create_users()
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
@@ -105,11 +199,17 @@ class LocalIdentityProvider:
             self._thread = None
 
     def environment(self) -> dict[str, str]:
-        """What the app needs to trust this issuer (the same variables point at Cognito on AWS)."""
+        """What the app needs to trust this issuer and manage its accounts (on AWS: Cognito's).
+
+        Apply it after the local stack has set the template's Globals, which name Cognito.
+        """
         return {
             "PAR_OIDC_ISSUER": self.issuer,
             "PAR_OIDC_AUDIENCE": CLIENT_ID,
             "PAR_OIDC_JWKS_URL": f"{self.issuer}/.well-known/jwks.json",
+            "PAR_IDENTITY_DIRECTORY": "local",
+            "PAR_LOCAL_IDP_URL": self.issuer,
+            "PAR_LOCAL_IDP_ADMIN_KEY": self.admin_key,
         }
 
     # --- keys and users -----------------------------------------------------------------------
@@ -130,17 +230,129 @@ class LocalIdentityProvider:
         numbers = self._key.public_key().public_numbers()
         self.kid = _b64(numbers.n)[:16]
 
+    def _load_or_create_admin_key(self) -> None:
+        """The admin API's key: random on the first start, then read back (only this user may read it)."""
+        path = self.dir / "admin-key"
+        if not path.exists():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another start wrote it meanwhile
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as file:
+                    file.write(secrets.token_urlsafe(32))
+        self.admin_key = path.read_text(encoding="utf-8").strip()
+        if not self.admin_key:
+            raise RuntimeError(f"{path} is empty; delete it and start again for a new admin key")
+
     def _load_or_create_users(self) -> None:
         path = self.dir / "users.json"
         if path.exists():
-            self.users = {u["username"]: User(**u) for u in json.loads(path.read_text(encoding="utf-8"))}
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            self.users = {u["username"]: User.from_dict(u) for u in entries}
             return
         for username, name, role, agency in SEED_USERS:
-            self.users[username] = User(username, name, role, agency, secrets.token_urlsafe(12), str(uuid.uuid4()))
-        path.write_text(
-            json.dumps([u.__dict__ for u in self.users.values()], ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        path.chmod(0o600)
+            self.users[username] = User(
+                username,
+                name,
+                [role],
+                agency,
+                secrets.token_urlsafe(12),
+                str(uuid.uuid4()),
+                email=f"{username}@local.test",
+            )
+        self._save_users()
+
+    def _save_users(self) -> None:
+        """Write users.json whole: a temporary file (0600), then os.replace, so a crash leaves old or new."""
+        with self._users_lock:
+            path = self.dir / "users.json"
+            tmp = path.with_name(f"users.json.{os.getpid()}.{threading.get_ident()}.tmp")
+            data = json.dumps([dataclasses.asdict(u) for u in self.users.values()], ensure_ascii=False, indent=2)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as file:
+                    file.write(data)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+
+    # --- the directory (admin API) ------------------------------------------------------------
+    def list_accounts(self) -> list[dict[str, Any]]:
+        with self._users_lock:
+            return [u.public() for u in sorted(self.users.values(), key=lambda u: u.username)]
+
+    def get_account(self, username: str) -> dict[str, Any]:
+        user = self.users.get(username)
+        if user is None:
+            raise _not_found()
+        return user.public()
+
+    def create_account(self, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The new account and its first password (shown once); AdminError 400 or 409 otherwise."""
+        missing = [k for k in ("username", "name", "email", "roles", "agency") if body.get(k) in (None, "", [])]
+        if missing:
+            raise _invalid(
+                f"Thiếu thông tin: {', '.join(missing)}.", f"Missing field(s): {', '.join(missing)}.", missing[0]
+            )
+        username, name, email = body["username"], body["name"], body["email"]
+        if not isinstance(username, str) or not USERNAME.fullmatch(username):
+            raise _invalid(
+                "Tên đăng nhập dài 3–64 ký tự, gồm chữ thường không dấu, chữ số và các dấu . _ -",
+                "The username must be 3–64 characters: lowercase letters, digits, '.', '_' or '-'.",
+                "username",
+            )
+        if not isinstance(name, str) or not name.strip() or len(name) > 128:
+            raise _invalid(
+                "Cần nhập họ và tên (tối đa 128 ký tự).", "The name is required (128 characters at most).", "name"
+            )
+        if not isinstance(email, str) or not EMAIL.fullmatch(email):
+            raise _invalid("Địa chỉ e-mail không hợp lệ.", "The e-mail address is not valid.", "email")
+        roles, agency = _check_access(body)
+        with self._users_lock:
+            if username in self.users:
+                raise AdminError(
+                    409,
+                    "user_exists",
+                    "Tên đăng nhập này đã được dùng; vui lòng chọn tên khác.",
+                    "That username is taken; choose another.",
+                    "username",
+                )
+            # The user pool signs in by e-mail too (AliasAttributes), so an address belongs to one account.
+            if any(u.email.lower() == email.lower() for u in self.users.values()):
+                raise _invalid(
+                    "Địa chỉ e-mail này đã thuộc về một tài khoản khác.",
+                    "That e-mail address belongs to another account.",
+                    "email",
+                )
+            password = secrets.token_urlsafe(12)
+            user = User(username, name.strip(), roles, agency, password, str(uuid.uuid4()), email=email)
+            self.users[username] = user
+            self._save_users()
+            return user.public(), password
+
+    def set_access(self, username: str, body: dict[str, Any]) -> dict[str, Any]:
+        roles, agency = _check_access(body)
+        return self._change(username, roles=roles, agency=agency)
+
+    def set_enabled(self, username: str, body: dict[str, Any]) -> dict[str, Any]:
+        enabled = body.get("enabled")
+        if not isinstance(enabled, bool):
+            raise _invalid("Thiếu trạng thái (enabled: true/false).", "enabled must be true or false.", "enabled")
+        return self._change(username, enabled=enabled)
+
+    def _change(self, username: str, **changes: Any) -> dict[str, Any]:
+        with self._users_lock:
+            user = self.users.get(username)
+            if user is None:
+                raise _not_found()
+            # A new object, not a change in place: a sign-in running meanwhile sees the old or the new one.
+            self.users[username] = updated = dataclasses.replace(user, **changes)
+            self._save_users()
+            return updated.public()
 
     def jwks(self) -> dict[str, Any]:
         numbers = self._key.public_key().public_numbers()
@@ -184,10 +396,12 @@ class LocalIdentityProvider:
         user = self.users.get(username)
         # compare against something even for an unknown user, so timing does not tell either
         expected = user.password if user else secrets.token_urlsafe(12)
-        if user is None or not secrets.compare_digest(expected, password):
+        if user is None or not secrets.compare_digest(expected.encode(), password.encode()):
             with self._failures_lock:
                 self._failures.setdefault(username, []).append(now)
             return None
+        if not user.enabled:
+            return None  # the right password of a disabled account: refused with the same answer as any failure
         return user
 
     def password_grant(self, username: str, password: str) -> dict[str, Any] | None:
@@ -201,7 +415,9 @@ class LocalIdentityProvider:
         }
 
     def token_for_role(self, role: str, agency: str | None = None) -> str:
-        user = next(u for u in self.users.values() if u.role == role and (agency is None or u.agency == agency))
+        user = next(
+            u for u in self.users.values() if role in u.roles and u.enabled and (agency is None or u.agency == agency)
+        )
         return self.issue(user.username)
 
     # --- HTTP ---------------------------------------------------------------------------------
@@ -231,7 +447,9 @@ class LocalIdentityProvider:
 
             def do_GET(self) -> None:
                 url = urlparse(self.path)
-                if url.path == "/.well-known/jwks.json":
+                if url.path.startswith("/admin/"):
+                    self._admin("GET", url.path)
+                elif url.path == "/.well-known/jwks.json":
                     self._json(200, idp.jwks())
                 elif url.path == "/.well-known/openid-configuration":
                     self._json(
@@ -253,8 +471,18 @@ class LocalIdentityProvider:
                 else:
                     self._json(404, {"error": "not_found"})
 
+            def do_PUT(self) -> None:
+                url = urlparse(self.path)
+                if url.path.startswith("/admin/"):
+                    self._admin("PUT", url.path)
+                else:
+                    self._json(404, {"error": "not_found"})
+
             def do_POST(self) -> None:
                 url = urlparse(self.path)
+                if url.path.startswith("/admin/"):
+                    self._admin("POST", url.path)
+                    return
                 form = self._form()
                 if url.path == "/oauth2/token":
                     self._token(form)
@@ -262,6 +490,61 @@ class LocalIdentityProvider:
                     self._login(form)
                 else:
                     self._json(404, {"error": "not_found"})
+
+            # --- admin API ------------------------------------------------------------------
+            def _authorised(self) -> bool:
+                scheme, _, given = (self.headers.get("Authorization") or "").partition(" ")
+                # constant time, and against the key even when the header is missing or malformed
+                same = secrets.compare_digest(given.strip().encode(), idp.admin_key.encode())
+                return same and scheme.lower() == "bearer"
+
+            def _body(self) -> dict[str, Any]:
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if not 0 <= length <= MAX_ADMIN_BODY:
+                    raise AdminError(
+                        413, "body_too_large", "Dữ liệu gửi lên quá lớn.", "The request body is too large."
+                    )
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict):
+                    raise _invalid("Dữ liệu gửi lên không phải JSON hợp lệ.", "The body must be a JSON object.")
+                return body
+
+            def _admin(self, method: str, path: str) -> None:
+                if not self._authorised():
+                    self.close_connection = True  # the body, if any, is left unread
+                    self._send(
+                        401,
+                        json.dumps({"error": {"code": "unauthorized", "message": "Unauthorized"}}).encode(),
+                        "application/json",
+                        {"WWW-Authenticate": 'Bearer realm="local-idp-admin"'},
+                    )
+                    return
+                parts = [unquote(p) for p in path.split("/")[1:]]  # ["admin", "users", <username>, <what>]
+                try:
+                    if parts[:2] != ["admin", "users"] or len(parts) > 4:
+                        raise AdminError(404, "not_found", "Không có địa chỉ này.", "No such path.")
+                    rest = parts[2:]
+                    if method == "GET" and not rest:
+                        self._json(200, {"users": idp.list_accounts()})
+                    elif method == "POST" and not rest:
+                        user, password = idp.create_account(self._body())
+                        self._json(201, {"user": user, "temporary_password": password})
+                    elif method == "GET" and len(rest) == 1:
+                        self._json(200, idp.get_account(rest[0]))
+                    elif method == "PUT" and len(rest) == 2 and rest[1] == "access":
+                        self._json(200, idp.set_access(rest[0], self._body()))
+                    elif method == "PUT" and len(rest) == 2 and rest[1] == "enabled":
+                        self._json(200, idp.set_enabled(rest[0], self._body()))
+                    else:
+                        raise AdminError(404, "not_found", "Không có địa chỉ này.", "No such path.")
+                except AdminError as error:
+                    self._json(error.status, error.body())
 
             def _token(self, form: dict[str, str]) -> None:
                 if form.get("client_id") != CLIENT_ID:

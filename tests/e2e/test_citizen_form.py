@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,50 +13,15 @@ import pytest
 
 from chalicelib.domain.survey import Survey
 from chalicelib.web.pages import form_to_submission
+from tests.e2e.conftest import open_page
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SURVEY = "sipas-2026"
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 REQUIRED = "Vui lòng trả lời câu hỏi bắt buộc này."
 SCREENSHOTS = Path("/tmp")
 SEED = Path(__file__).resolve().parents[2] / "infra" / "local" / "seed" / "sipas-2026.json"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium; `make` does it for CI)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page_errors() -> list[str]:
-    return []
-
-
-def open_page(browser: Any, url: str, errors: list[str], **context: Any) -> Any:
-    """A fresh context and page; script errors and CSP violations (console errors) are collected."""
-    page = browser.new_context(locale="vi-VN", **context).new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(url)
-    return page
 
 
 def answer_required(page: Any, skip: tuple[str, ...] = ()) -> None:

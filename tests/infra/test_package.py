@@ -52,6 +52,22 @@ def test_merged_template_has_the_api_and_every_worker_and_passes_cfn_lint(merged
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
+def test_the_api_may_administer_only_its_own_user_pool(merged_template):
+    text = merged_template.read_text()
+    template = json.loads(text)
+    assert "userpool/*" not in text  # infra/package.py replaced the policy file's placeholder
+    statements = [
+        s
+        for resource in template["Resources"].values()
+        for policy in resource.get("Properties", {}).get("Policies", []) or []
+        if isinstance(policy, dict)
+        for s in policy.get("PolicyDocument", {}).get("Statement", [])
+        if s.get("Sid") == "OfficialsDirectory"
+    ]
+    assert statements, "the API role lost its directory statement"
+    assert all(s["Resource"] == {"Fn::GetAtt": ["OfficialsUserPool", "Arn"]} for s in statements)
+
+
 def test_api_package_leaves_pandas_out(merged_template):
     import zipfile
 

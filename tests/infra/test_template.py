@@ -24,6 +24,7 @@ PAR_VARIABLES = {
     "PAR_RESPONSES_TABLE",
     "PAR_AGGREGATES_TABLE",
     "PAR_AUDIT_TABLE",
+    "PAR_AGENCIES_TABLE",
     "PAR_REPORTS_BUCKET",
     "PAR_LAKE_BUCKET",
     "PAR_EVENT_BUS",
@@ -85,6 +86,7 @@ def test_functions_share_the_runtime_environment(template: dict[str, Any]) -> No
         "ReportsFunction",
         "ReconcileFunction",
         "RetentionFunction",
+        "PreTokenFunction",
     }
     for name, spec in specs.items():
         assert spec.handler == f"functions.{name.removesuffix('Function').lower()}.handler.handler"
@@ -102,9 +104,43 @@ def test_functions_share_the_runtime_environment(template: dict[str, Any]) -> No
         assert fn["Properties"]["CodeUri"] == "../build/workers"
 
 
+def test_the_pool_puts_the_agency_into_access_tokens_with_a_v2_trigger(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    pool = resources["OfficialsUserPool"]["Properties"]
+    assert pool["LambdaConfig"] == {
+        "PreTokenGenerationConfig": {"LambdaArn": {"Fn::GetAtt": ["PreTokenFunction", "Arn"]}, "LambdaVersion": "V2_0"}
+    }
+    # V2_0 needs Essentials or Plus; threat protection (AdvancedSecurityMode) needs Plus.
+    assert pool["UserPoolAddOns"]["AdvancedSecurityMode"] == "ENFORCED"
+    assert pool["UserPoolTier"] == "PLUS"
+    (permission,) = [
+        p["Properties"]
+        for p in _of_type(template, "AWS::Lambda::Permission").values()
+        if "PreTokenFunction" in references(p["Properties"]["FunctionName"])
+    ]
+    assert permission == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Fn::GetAtt": ["PreTokenFunction", "Arn"]},
+        "Principal": "cognito-idp.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": ["OfficialsUserPool", "Arn"]},
+    }
+    fn = resources["PreTokenFunction"]["Properties"]
+    assert (fn["Handler"], fn["Timeout"]) == ("functions.pretoken.handler.handler", 5)
+    assert 128 <= fn["MemorySize"] <= 256
+    assert "Events" not in fn  # only the pool invokes it; the local stack leaves it alone
+    assert fn["LoggingConfig"] == {"LogGroup": {"Ref": "PreTokenLogGroup"}}
+    assert resources["PreTokenLogGroup"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/par-${Stage}-pretoken"
+    }
+    # The pool depends on the function: with the Globals merged in, the function must not name the pool.
+    (spec,) = [s for s in parse_functions(template) if s.logical_id == "PreTokenFunction"]
+    assert not references(spec.env) & {"OfficialsUserPool", "ConsoleClient"}
+    assert not (spec.streams or spec.schedules or spec.rules)
+
+
 def test_tables_have_pitr_and_encryption(template: dict[str, Any]) -> None:
     tables = _of_type(template, "AWS::DynamoDB::Table")
-    assert set(tables) == {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable"}
+    assert set(tables) == {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable"}
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
@@ -179,7 +215,9 @@ def test_chalice_stages_have_least_privilege_policies() -> None:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert all("*" not in a for a in actions), statement
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            if statement["Sid"] != "Tracing":  # X-Ray has no resource-level permissions
+            if statement["Sid"] == "OfficialsDirectory":  # the pool's id is known only in the stack
+                assert resources == ["arn:aws:cognito-idp:*:*:userpool/*"]  # infra/package.py narrows it
+            elif statement["Sid"] != "Tracing":  # X-Ray has no resource-level permissions
                 assert all(
                     f"par-{stage}-" in r or f"par-platform-{stage}" in r or r.endswith("event-bus/default")
                     for r in resources
@@ -202,6 +240,7 @@ def test_local_stack_deploys_exactly_the_data_resources(deployed: LocalStack, te
         "ResponsesTable",
         "AggregatesTable",
         "AuditTable",
+        "AgenciesTable",
         "ReportsBucket",
         "LakeBucket",
         "WorkerDLQ",

@@ -6,8 +6,9 @@ what is checked is that the running API, behind real token verification, enforce
 
 from __future__ import annotations
 
-import re
+import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -16,69 +17,141 @@ import pytest
 from chalicelib.auth.permissions import NATIONAL, Grant, allows
 
 OUT_OF_SCOPE = "P79"  # Thành phố Hồ Chí Minh: no seeded agency account belongs to it
+# Routes that name an account walk two agencies that each have one: a seeded account of each.
+ACCOUNT_OF = {"P01": ("nhaplieu.hanoi", "data_entry"), "P46": ("phantich.hue", "analyst")}
+
+# How each route is called in the walk, and what "allowed" answers. Writes are sent as no-ops (the
+# same roles again, an empty list over an empty one) or refused by validation after the permission
+# check (an invalid e-mail), so the walk changes nothing that other tests rely on.
+WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
+    "request_report": (lambda agency: {}, 202),
+    "put_agency_settings": (lambda agency: {"embed_origins": [], "version": 0}, 200),
+    "create_agency_user": (
+        lambda agency: {"username": "walk.test", "name": "x", "email": "not-an-email", "roles": ["analyst"]},
+        400,
+    ),
+    "set_user_access": (lambda agency: {"roles": [ACCOUNT_OF[agency][1]], "agency": agency}, 200),
+    "set_user_enabled": (lambda agency: {"enabled": True}, 200),
+}
+CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
+    "admin_agency_origins": (lambda agency: {"origins": "", "version": "0"}, 303),
+    "admin_users_create": (
+        lambda agency: {"username": "walk.test", "name": "x", "email": "bad", "roles": "analyst"},
+        400,
+    ),
+    "admin_user_change": (
+        lambda agency: {"action": "access", "roles": ACCOUNT_OF[agency][1], "agency": agency},
+        303,
+    ),
+    "admin_logout": (lambda agency: {}, 303),
+}
 
 
-def _routes() -> list[tuple[str, str, str]]:
+def _routes(registry: dict[str, Any]) -> list[tuple[str, str, str]]:
     from app import app
-    from chalicelib.api.guard import PROTECTED
 
     out = []
     for path, methods in app.routes.items():
         for method, entry in methods.items():
             name = entry.view_name
-            if name in PROTECTED:
+            if name in registry:
                 out.append((path, method, name))
     return sorted(out)
 
 
-def call(url: str, method: str, token: str | None) -> int:
+def call(url: str, method: str, token: str | None, body: Any = None, cookie: str | None = None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    data = b"{}" if method == "POST" else None
-    if data is not None:
+    data = None
+    if cookie is not None:
+        headers = {"Cookie": cookie}
+        if method == "POST":
+            data = urllib.parse.urlencode(body or {}).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif method in ("POST", "PUT"):
+        data = json.dumps(body if body is not None else {}).encode()
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
+        with opener.open(request, timeout=30) as response:
+            return int(response.status)
     except urllib.error.HTTPError as error:
-        return error.code
+        return int(error.code)
 
 
-def _cases(stack: Any) -> list[tuple[str, str, str, str | None, int]]:
-    from chalicelib.api.guard import PROTECTED
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
+
+def _roles(user: Any) -> list[str]:
+    return list(getattr(user, "roles", None) or [user.role])
+
+
+def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
+    url = path.replace("{survey_id}", "sipas-2026")
+    if agency is not None and agency_param:
+        url = url.replace("{" + agency_param + "}", agency)
+    if "{username}" in url and agency in ACCOUNT_OF:
+        url = url.replace("{username}", ACCOUNT_OF[agency][0])
+    return url
+
+
+def _cases(stack: Any, registry: dict[str, Any], examples: dict[str, tuple[Any, int]], console: bool) -> list[Any]:
     idp = stack.idp
     cases = []
-    for path, method, name in _routes():
-        protection = PROTECTED[name]
+    for path, method, name in _routes(registry):
+        protection = registry[name]
+        example, write_ok = examples.get(name, (None, 200))
         for user in idp.users.values():
-            grants = (Grant(user.role, user.agency),)
+            grants = tuple(Grant(role, user.agency) for role in _roles(user))
             own = user.agency if user.agency != NATIONAL else "P01"
-            agencies = [own, OUT_OF_SCOPE] if protection.agency_param else [None]
-            for agency in agencies:
-                url_path = path.replace("{survey_id}", "sipas-2026")
-                if agency is not None:
-                    url_path = url_path.replace("{" + protection.agency_param + "}", agency)
+            other = ("P46" if own == "P01" else "P01") if "{username}" in path else OUT_OF_SCOPE
+            for agency in [own, other] if protection.agency_param else [None]:
                 if protection.any_scope:
                     allowed = allows(grants, protection.permission, user.agency)
                 else:
                     allowed = allows(grants, protection.permission, agency)
-                ok = 202 if method == "POST" else 200
-                cases.append((method, url_path, user.username, agency, ok if allowed else 403))
-        cases.append((method, re.sub(r"\{[^}]+\}", "P01", path.replace("{survey_id}", "sipas-2026")), "", None, 401))
+                body = example(agency) if example else None
+                ok = write_ok if method in ("POST", "PUT") else 200
+                cases.append(
+                    (method, _fill(path, protection.agency_param, agency), user.username, body, ok if allowed else 403)
+                )
+        anonymous = 302 if console else 401
+        cases.append((method, _fill(path, "agency", "P01"), "", None, anonymous))
     return cases
 
 
 def test_every_protected_route_for_every_role_and_scope(live_stack):
+    from chalicelib.api.guard import PROTECTED
+
     failures = []
-    cases = _cases(live_stack)
-    for method, path, username, agency, expected in cases:
+    cases = _cases(live_stack, PROTECTED, WRITE_EXAMPLES, console=False)
+    for method, path, username, body, expected in cases:
         token = live_stack.idp.issue(username) if username else None
-        got = call(f"{live_stack.api_url}{path}", method, token)
+        got = call(f"{live_stack.api_url}{path}", method, token, body)
         if got != expected:
-            failures.append((method, path, username or "(no token)", agency, expected, got))
+            failures.append((method, path, username or "(no token)", expected, got))
     assert not failures, failures
-    assert len(cases) > 40
+    assert len(cases) > 150
+
+
+def test_every_console_page_for_every_role_and_scope(live_stack):
+    """The same walk through the console: session cookie, CSRF token on every form, 200/303 / 403 / 302."""
+    from chalicelib.api.console import CONSOLE_PAGES
+    from chalicelib.api.session import SESSION_COOKIE, csrf_token
+    from chalicelib.settings import settings
+
+    failures = []
+    cases = _cases(live_stack, CONSOLE_PAGES, CONSOLE_FORMS, console=True)
+    for method, path, username, body, expected in cases:
+        token = live_stack.idp.issue(username) if username else "not-a-token"
+        form = {**(body or {}), "csrf": csrf_token(token, settings().hmac_key)} if method == "POST" else None
+        got = call(f"{live_stack.api_url}{path}", method, None, form, cookie=f"{SESSION_COOKIE}={token}")
+        if got != expected:
+            failures.append((method, path, username or "(no session)", expected, got))
+    assert not failures, failures
+    assert len(cases) > 150
 
 
 def test_the_matrix_says_what_we_mean(live_stack):
@@ -152,3 +225,23 @@ def test_who_am_i_and_a_requested_report(live_stack):
         .get("Contents", [])
     }
     assert any(k.endswith("/manifest.json") for k in after - before)
+
+
+def test_the_console_shows_each_role_exactly_its_part(live_stack):
+    """Not only the status: the dashboard's counts and the console's menu follow the matrix too."""
+    from chalicelib.api.session import SESSION_COOKIE
+
+    for user in live_stack.idp.users.values():
+        grants = tuple(Grant(role, user.agency) for role in _roles(user))
+        scope = None if user.agency == NATIONAL else user.agency
+        request = urllib.request.Request(
+            f"{live_stack.api_url}/admin", headers={"Cookie": f"{SESSION_COOKIE}={live_stack.idp.issue(user.username)}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = response.read().decode()
+        # results are by place: a ministry's analyst reads them on the public pages, not by ministry
+        by_place = scope is None or scope.startswith("P")
+        assert ("Tỷ lệ gắn cờ" in page) == (allows(grants, "results.read", scope) and by_place), user.username
+        assert ('href="/admin/audit"' in page) == allows(grants, "audit.read", None), user.username
+        manages = allows(grants, "user.manage", scope) if scope else allows(grants, "user.manage", None)
+        assert ('/users">Tài khoản</a>' in page) == manages, user.username

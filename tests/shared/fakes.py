@@ -87,7 +87,8 @@ class FakeAuditStore:
     def head(self) -> tuple[int, str] | None:
         return self._head
 
-    def append(self, entry: Any, expected_head_seq: int | None) -> None:
+    def append(self, entry: Any, expected_head_seq: int | None, alongside: Any = ()) -> None:
+        """`alongside`: FakeWrite objects of fake repositories, checked and applied with the entry."""
         from chalicelib.domain.audit import AuditConflict
 
         if self.race and not self._racing:
@@ -100,9 +101,127 @@ class FakeAuditStore:
         if current != expected_head_seq or entry.seq in self.entries:
             self.conflicts += 1
             raise AuditConflict()
+        for write in alongside:
+            write.check()  # raises EditConflict, as DynamoDB cancels the whole transaction
+        for write in alongside:
+            write.apply()
         self.appends += 1
         self.entries[entry.seq] = entry
         self._head = (entry.seq, entry.hash)
 
     def chain(self) -> list[Any]:
         return [self.entries[seq] for seq in sorted(self.entries)]
+
+
+class FakeWrite:
+    """A conditional write of a fake repository, run inside the fake audit store's 'transaction'."""
+
+    def __init__(self, check: Any, apply: Any) -> None:
+        self.check = check
+        self.apply = apply
+
+
+class FakeAgencySettingsStore:
+    def __init__(self) -> None:
+        self.items: dict[str, Any] = {}
+
+    def get(self, agency: str) -> Any:
+        from chalicelib.domain.agencies import AgencySettings
+
+        return self.items.get(agency) or AgencySettings(agency)
+
+    def all(self) -> dict[str, Any]:
+        return dict(self.items)
+
+    def save_change(self, settings: Any, expected_version: int) -> FakeWrite:
+        from chalicelib.domain.errors import EditConflict
+
+        def check() -> None:
+            if self.get(settings.agency).version != expected_version:
+                raise EditConflict()
+
+        def apply() -> None:
+            self.items[settings.agency] = settings
+
+        return FakeWrite(check, apply)
+
+
+class FakeDirectory:
+    """The officials' identity directory in memory: an IdentityDirectory (chalicelib/domain/users.py).
+
+    `calls` logs every call as (method, username or None), in order. `on_call`, when set, runs at the
+    start of each call with the method's name (a test reads what the audit log held at that moment).
+    `fail_next(error, method)` makes the next call (of that method, when one is named) raise `error`
+    without changing anything, as a directory that refuses or is down would.
+    """
+
+    def __init__(self, *users: Any) -> None:
+        self.users: dict[str, Any] = {u.username: u for u in users}
+        self.calls: list[tuple[str, str | None]] = []
+        self.on_call: Any = None
+        self._failure: tuple[str | None, BaseException] | None = None
+        self._created = 0
+
+    def fail_next(self, error: BaseException, method: str | None = None) -> None:
+        self._failure = (method, error)
+
+    def _enter(self, method: str, username: str | None = None) -> None:
+        self.calls.append((method, username))
+        if self.on_call is not None:
+            self.on_call(method)
+        if self._failure is not None and self._failure[0] in (None, method):
+            error = self._failure[1]
+            self._failure = None
+            raise error
+
+    def _existing(self, username: str) -> Any:
+        from chalicelib.domain.users import UserNotFound
+
+        user = self.users.get(username)
+        if user is None:
+            raise UserNotFound(field="username")
+        return user
+
+    def list_users(self) -> list[Any]:
+        self._enter("list_users")
+        return [self.users[name] for name in sorted(self.users)]
+
+    def get_user(self, username: str) -> Any:
+        self._enter("get_user", username)
+        return self._existing(username)
+
+    def create_user(self, user: Any) -> Any:
+        from chalicelib.domain.users import Created, DirectoryUser, UserExists
+
+        self._enter("create_user", user.username)
+        if user.username in self.users:
+            raise UserExists(field="username")
+        self._created += 1
+        created = DirectoryUser(
+            username=user.username,
+            name=user.name,
+            email=user.email,
+            roles=tuple(sorted(set(user.roles))),
+            agency=user.agency,
+            enabled=True,
+            status="FORCE_CHANGE_PASSWORD",
+            created_at="2026-03-01T02:00:00Z",
+        )
+        self.users[user.username] = created
+        return Created(created, temporary_password=f"temp-{self._created:04d}-{user.username}")
+
+    def set_access(self, username: str, roles: tuple[str, ...], agency: str) -> Any:
+        import dataclasses
+
+        self._enter("set_access", username)
+        user = dataclasses.replace(self._existing(username), roles=tuple(sorted(set(roles))), agency=agency)
+        self.users[username] = user
+        return user
+
+    def set_enabled(self, username: str, enabled: bool) -> Any:
+        import dataclasses
+
+        self._enter("set_enabled", username)
+        user = dataclasses.replace(self._existing(username), enabled=enabled)
+        self.users[username] = user
+        return user

@@ -311,8 +311,8 @@ class LostAnswerStore(FakeAuditStore):
         super().__init__()
         self.lost = False
 
-    def append(self, entry: Any, expected_head_seq: int | None) -> None:
-        super().append(entry, expected_head_seq)
+    def append(self, entry: Any, expected_head_seq: int | None, alongside: Any = ()) -> None:
+        super().append(entry, expected_head_seq, alongside)
         if not self.lost:
             self.lost = True
             raise AuditConflict()

@@ -1,0 +1,52 @@
+"""Officials' JSON request bodies: media type, size, JSON, then the contract in schemas/, with a field path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.domain.errors import BodyTooLarge, DomainError, InvalidJson, UnsupportedMediaType
+
+MAX_BYTES = 16 * 1024
+
+
+class InvalidRequest(DomainError):
+    code = "invalid_request"
+    status = 400
+    message_vi = "Dữ liệu gửi lên chưa đúng."
+    message_en = "The request body is not valid."
+
+
+def json_body(raw: bytes, content_type: str | None, schema: str, part: str | None = None) -> dict[str, Any]:
+    from fastjsonschema import JsonSchemaValueException
+
+    from chalicelib.contracts import part_validator, validator
+
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType()
+    if len(raw) > MAX_BYTES:
+        raise BodyTooLarge()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJson(details=[{"reason": str(exc)[:200]}]) from None
+    if not isinstance(body, dict):
+        raise InvalidJson("Dữ liệu gửi lên phải là một đối tượng JSON.", "The body must be a JSON object.")
+    check = part_validator(schema, part) if part else validator(schema)
+    try:
+        check(body)
+    except JsonSchemaValueException as exc:
+        path = "/" + "/".join(str(p) for p in exc.path[1:]) if len(exc.path) > 1 else "/"
+        if exc.rule == "required":
+            missing = [m for m in exc.rule_definition or [] if m not in (exc.value or {})]
+            path = f"{path.rstrip('/')}/{missing[0] if missing else ''}"
+            raise InvalidRequest(
+                f"Thiếu thông tin bắt buộc: {path}.", f"Missing required field: {path}.", field=path
+            ) from None
+        raise InvalidRequest(
+            f"Giá trị không hợp lệ tại {path}.",
+            f"Invalid value at {path} ({exc.rule}).",
+            field=path,
+            details=[{"rule": str(exc.rule), "message": str(exc.message)[:300]}],
+        ) from None
+    return body

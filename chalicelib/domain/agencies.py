@@ -1,0 +1,187 @@
+"""What officials keep per agency: the web origins allowed to embed its survey widgets.
+
+The agencies themselves are reference data (chalicelib/reference/agencies.py); their settings are
+stored with a version, and every change is written in one transaction with its audit entry, so a
+change is never stored without its entry and two administrators saving at once cannot overwrite
+each other (the second gets 409 and sees the first one's list).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from chalicelib.domain.audit import Actor, AuditLog
+from chalicelib.domain.errors import DomainError, EditConflict
+
+MAX_ORIGINS = 20
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOOPBACK = ("localhost", "127.0.0.1")
+
+
+class InvalidOrigin(DomainError):
+    code = "invalid_origin"
+    status = 400
+    message_vi = (
+        "Địa chỉ trang web không hợp lệ. Mỗi dòng một địa chỉ dạng https://ten-mien.gov.vn "
+        "(không có đường dẫn phía sau); có thể dùng https://*.ten-mien.gov.vn cho mọi tên miền con."
+    )
+    message_en = (
+        "Invalid web origin. One per line, like https://example.gov.vn (no path); "
+        "https://*.example.gov.vn allows every subdomain."
+    )
+
+
+class AgencyNotFound(DomainError):
+    code = "agency_not_found"
+    status = 404
+    message_vi = "Không có cơ quan với mã này."
+    message_en = "No agency with that code."
+
+
+def normalize_origin(text: str, index: int = 0) -> str:
+    """'https://Sub.Example.gov.vn/' -> 'https://sub.example.gov.vn'; raises InvalidOrigin with the line's index.
+
+    Only what a CSP frame-ancestors source can name: https (http only for this machine), a host (a
+    leading '*.' allowed), an optional port; no path, query, fragment or credentials.
+    """
+    value = text.strip()
+    field = f"embed_origins[{index}]"
+    match = re.fullmatch(r"(https?)://([^/?#@\s]+?)(?::(\d{1,5}))?/?", value, flags=re.IGNORECASE)
+    if not match:
+        raise InvalidOrigin(field=field, details=[{"value": value[:200]}])
+    scheme, host, port = match.group(1).lower(), match.group(2).lower().rstrip("."), match.group(3)
+    wildcard = host.startswith("*.")
+    bare = host[2:] if wildcard else host
+    try:
+        ascii_host = bare.encode("idna").decode("ascii")  # tên-miền.vn -> xn--...
+    except UnicodeError:
+        raise InvalidOrigin(field=field, details=[{"value": value[:200]}]) from None
+    labels = ascii_host.split(".")
+    # No top-level domain is numeric: a numeric or hex last label makes the host an IPv4 address in a
+    # browser's eyes, short forms included (10.1 is 10.0.0.1, 0x7f.0.0.1 is 127.0.0.1).
+    is_ip = re.fullmatch(r"(0x[0-9a-f]*|\d+)", labels[-1]) is not None
+    if not all(_LABEL.match(label) for label in labels) or (len(labels) < 2 and ascii_host not in _LOOPBACK):
+        raise InvalidOrigin(field=field, details=[{"value": value[:200]}])
+    if is_ip and ascii_host not in _LOOPBACK:
+        raise InvalidOrigin(
+            "Hãy dùng tên miền, không dùng địa chỉ IP.", "Use a domain name, not an IP address.", field=field
+        )
+    if wildcard and (is_ip or len(labels) < 2):
+        raise InvalidOrigin(field=field, details=[{"value": value[:200]}])
+    if scheme == "http" and ascii_host not in _LOOPBACK:
+        raise InvalidOrigin(
+            "Trang nhúng phải dùng https:// (http:// chỉ dùng cho máy thử nghiệm localhost).",
+            "Embedding pages must use https:// (http:// only for localhost).",
+            field=field,
+        )
+    if port is not None and not 0 < int(port) < 65536:
+        raise InvalidOrigin(field=field, details=[{"value": value[:200]}])
+    default_port = {"https": 443, "http": 80}[scheme]
+    suffix = f":{int(port)}" if port and int(port) != default_port else ""
+    return f"{scheme}://{'*.' if wildcard else ''}{ascii_host}{suffix}"
+
+
+def normalize_origins(values: Iterable[Any]) -> tuple[str, ...]:
+    """Normalized, de-duplicated, in the order given; blank lines are skipped."""
+    seen: dict[str, None] = {}
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            raise InvalidOrigin(field=f"embed_origins[{index}]")
+        if value.strip():
+            seen.setdefault(normalize_origin(value, index), None)
+    if len(seen) > MAX_ORIGINS:
+        raise InvalidOrigin(
+            f"Tối đa {MAX_ORIGINS} địa chỉ cho mỗi cơ quan.",
+            f"At most {MAX_ORIGINS} origins per agency.",
+            field="embed_origins",
+        )
+    return tuple(seen)
+
+
+@dataclass(frozen=True)
+class AgencySettings:
+    agency: str
+    embed_origins: tuple[str, ...] = ()
+    version: int = 0  # 0: never saved
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency,
+            "embed_origins": list(self.embed_origins),
+            "version": self.version,
+            "updated_at": self.updated_at,
+            "updated_by": self.updated_by,
+        }
+
+
+class AgencySettingsStore(Protocol):
+    def get(self, agency: str) -> AgencySettings: ...
+
+    def all(self) -> dict[str, AgencySettings]: ...
+
+    def save_change(self, settings: AgencySettings, expected_version: int) -> Any:
+        """The storage write of a change, to run in the audit entry's transaction (conditional on the version)."""
+        ...
+
+
+class AgencyService:
+    def __init__(
+        self,
+        known: Callable[[str], Any],
+        store: AgencySettingsStore,
+        audit: AuditLog,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._known = known  # agency code -> reference Agency (with valid_on(day)) or None
+        self._store = store
+        self._audit = audit
+        self._today = today
+
+    def settings(self, agency: str) -> AgencySettings:
+        self._require_known(agency)
+        return self._store.get(agency)
+
+    def set_embed_origins(
+        self, actor: Actor, agency: str, origins: Iterable[Any], expected_version: int, at: str
+    ) -> AgencySettings:
+        if not self._require_known(agency).valid_on(self._today()):
+            raise AgencyNotFound(
+                "Cơ quan này đã kết thúc hoạt động; hãy cấu hình cho cơ quan kế thừa.",
+                "This agency no longer exists; configure its successor instead.",
+                field="agency",
+            )
+        cleaned = normalize_origins(origins)
+        before = self._store.get(agency)
+        if before.version != expected_version:
+            raise EditConflict(details=[{"current_version": before.version}])
+        after = AgencySettings(agency, cleaned, before.version + 1, at, actor.sub)
+        if cleaned == before.embed_origins:
+            return before  # nothing changed: no write, no audit entry
+        self._audit.record(
+            actor,
+            "agency.embed_origins",
+            "agency",
+            agency,
+            {"embed_origins": list(before.embed_origins), "version": before.version},
+            {"embed_origins": list(after.embed_origins), "version": after.version},
+            alongside=[self._store.save_change(after, expected_version)],
+        )
+        return after
+
+    def _require_known(self, agency: str) -> Any:
+        found = self._known(agency)
+        if found is None:
+            raise AgencyNotFound(field="agency")
+        return found
+
+
+def frame_ancestors(origins: Iterable[str]) -> str:
+    """The CSP source list for a widget page: the agency's origins, or 'none' when it has none."""
+    listed = " ".join(origins)
+    return listed or "'none'"

@@ -1,0 +1,84 @@
+"""Agency settings in DynamoDB (one item per agency), with a short cache for the widget pages' CSP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from chalicelib.domain.agencies import AgencySettings
+from chalicelib.settings import settings
+from chalicelib.store.aws import client
+
+
+def _from_item(item: dict[str, Any]) -> AgencySettings:
+    return AgencySettings(
+        agency=item["agency"]["S"],
+        embed_origins=tuple(v["S"] for v in item.get("embed_origins", {}).get("L", [])),
+        version=int(item.get("version", {}).get("N", "0")),
+        updated_at=item.get("updated_at", {}).get("S"),
+        updated_by=item.get("updated_by", {}).get("S"),
+    )
+
+
+class AgencySettingsRepository:
+    """The AgencySettingsStore port; writes happen only inside the audit entry's transaction."""
+
+    def __init__(self, table: str | None = None, cache_seconds: float = 60.0) -> None:
+        self._table = table or settings().agencies_table
+        self._ttl = cache_seconds
+        self._lock = threading.Lock()
+        self._origins: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+    def get(self, agency: str) -> AgencySettings:
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self._table, Key={"agency": {"S": agency}}, ConsistentRead=True)
+            .get("Item")
+        )
+        return _from_item(item) if item else AgencySettings(agency)
+
+    def all(self) -> dict[str, AgencySettings]:
+        found: dict[str, AgencySettings] = {}
+        kwargs: dict[str, Any] = {"TableName": self._table}
+        while True:
+            page = client("dynamodb").scan(**kwargs)
+            for item in page.get("Items", []):
+                current = _from_item(item)
+                found[current.agency] = current
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def save_change(self, new: AgencySettings, expected_version: int) -> dict[str, Any]:
+        """A TransactWriteItems Put, conditional on nobody having saved since expected_version."""
+        if expected_version == 0:
+            condition, values = "attribute_not_exists(agency)", {}
+        else:
+            condition, values = "version = :expected", {":expected": {"N": str(expected_version)}}
+        item: dict[str, Any] = {
+            "agency": {"S": new.agency},
+            "embed_origins": {"L": [{"S": o} for o in new.embed_origins]},
+            "version": {"N": str(new.version)},
+        }
+        if new.updated_at:
+            item["updated_at"] = {"S": new.updated_at}
+        if new.updated_by:
+            item["updated_by"] = {"S": new.updated_by}
+        put: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+        if values:
+            put["ExpressionAttributeValues"] = values
+        with self._lock:
+            self._origins.pop(new.agency, None)
+        return {"Put": put}
+
+    def embed_origins(self, agency: str) -> tuple[str, ...]:
+        """For the widget page's frame-ancestors: read at most once a minute per agency per container."""
+        now = time.monotonic()
+        hit = self._origins.get(agency)
+        if hit and now - hit[0] < self._ttl:
+            return hit[1]
+        origins = self.get(agency).embed_origins
+        with self._lock:
+            self._origins[agency] = (now, origins)
+        return origins
