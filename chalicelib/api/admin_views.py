@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -67,7 +68,8 @@ def embed_snippets(agency: str, base: str) -> list[dict[str, str]]:
             continue
         title = survey.definition["title"]
         title_vi = title.get("vi") if isinstance(title, dict) else str(title)
-        src = f"{base}/s/{survey.id}?embed=1&agency={agency}"
+        src = f"{base}/s/{survey.id}?embed=1&amp;agency={agency}"
+        label = html.escape(str(title_vi), quote=True)  # pasted as HTML into the agency's page
         snippets.append(
             {
                 "survey_id": survey.id,
@@ -77,7 +79,7 @@ def embed_snippets(agency: str, base: str) -> list[dict[str, str]]:
                     f'<script src="{base}/static/embed.js" async></script>'
                 ),
                 "iframe": (
-                    f'<iframe src="{src}" title="{title_vi}" loading="lazy" '
+                    f'<iframe src="{src}" title="{label}" loading="lazy" '
                     'style="width:100%;min-height:640px;border:0"></iframe>'
                 ),
             }
@@ -199,7 +201,12 @@ def user_page(principal: Any, token: str, agency: str, username: str, **state: A
         _agency_label(agency),
         agency,
         user.to_dict(),
-        [{"id": r.id, "label": r.label_vi, "national_only": r.id in NATIONAL_ONLY_ROLES} for r in ROLES],
+        [
+            {"id": r.id, "label": r.label_vi, "national_only": r.id in NATIONAL_ONLY_ROLES}
+            for r in ROLES
+            # an agency administrator is not offered what only the Ministry can grant
+            if r.id not in NATIONAL_ONLY_ROLES or principal.can("user.manage", None)
+        ],
         _scopes_in_reach(principal),
         csrf=_csrf(token),
         console=console_nav(principal),

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from infra.local.demo_site import DemoSite
+from infra.local.demo_site import register as register_demo_origin
 from infra.local.idp import LocalIdentityProvider
 from infra.local.stack import CHECKPOINTS_FILE, SNAPSHOT_DIR, LocalStack
 
@@ -30,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--api-port", type=int, default=8000)
     run.add_argument("--aws-port", type=int, default=4566)
     run.add_argument("--idp-port", type=int, default=8001, help="the local OpenID Connect provider")
+    run.add_argument("--demo-port", type=int, default=8002, help="a province portal that embeds the widget")
     run.add_argument("--reset", action="store_true", help="forget the saved state and seed again")
     run.add_argument("--seed-count", type=int, default=400, help="submissions to seed on a first start")
     return parser
@@ -56,7 +59,7 @@ def _seed(stack: LocalStack, count: int) -> None:
     print(f"Seeded in {time.monotonic() - started:.1f} s; HTTP statuses: {statuses}", flush=True)
 
 
-def _print_urls(stack: LocalStack, idp: LocalIdentityProvider) -> None:
+def _print_urls(stack: LocalStack, idp: LocalIdentityProvider, demo: DemoSite) -> None:
     api = stack.api_url
     print(
         "\n".join(
@@ -67,6 +70,8 @@ def _print_urls(stack: LocalStack, idp: LocalIdentityProvider) -> None:
                 f"  Survey         {api}/s/sipas-2026",
                 f"  Results        {api}/s/sipas-2026/results",
                 f"  Reports        {api}/reports",
+                f"  Console        {api}/admin   (officials; sign in with a user below)",
+                f"  Widget demo    {demo.origin}/   (a province portal embedding the survey; allowed for P01)",
                 f"  OpenAPI        {api}/openapi.json",
                 f"  AWS (moto)     {stack.endpoint}   (AWS_ENDPOINT_URL; dashboard at /moto-api/)",
                 f"  Sign-in (IdP)  {idp.issuer}   (OpenID Connect; users below, passwords in {idp.dir}/users.json)",
@@ -121,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
         if not stack.restored:
             _seed(stack, args.seed_count)
         stack.start_workers()
-        _print_urls(stack, idp)
+        demo = DemoSite(stack.api_url, port=args.demo_port)
+        try:
+            register_demo_origin(demo.origin)
+        except Exception:
+            log.exception("could not register the widget demo's origin for P01; the demo page will not frame it")
+        _print_urls(stack, idp, demo)
         last_snapshot = time.monotonic()
         while not stopping.wait(1.0):
             if time.monotonic() - last_snapshot >= SNAPSHOT_EVERY:

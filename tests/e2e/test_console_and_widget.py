@@ -4,52 +4,24 @@ officials sign in through the identity provider's page and use the console as th
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from infra.local.demo_site import DemoSite
 from tests.e2e.conftest import open_page
 
 pytestmark = pytest.mark.e2e
 
 
-class _AgencySite:
-    """A stand-in for a province's portal: one page with the embed snippet of the console."""
-
-    def __init__(self, api_url: str) -> None:
-        snippet = (
-            '<div data-par-survey="sipas-2026" data-par-agency="P01"></div>'
-            f'<script src="{api_url}/static/embed.js" async></script>'
-        )
-        body = f"<!doctype html><html lang=vi><meta charset=utf-8><title>Cổng tỉnh</title><h1>Cổng tỉnh</h1>{snippet}"
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
-def agency_site(live_stack: Any) -> Iterator[_AgencySite]:
-    site = _AgencySite(live_stack.api_url)
+def agency_site(live_stack: Any) -> Iterator[DemoSite]:
+    """The province portal of `make run` (infra/local/demo_site.py): a page with the embed snippet."""
+    site = DemoSite(live_stack.api_url)
     yield site
-    site.server.shutdown()
-    site.server.server_close()
+    site.stop()
 
 
 def _api(live_stack: Any, method: str, path: str, username: str, body: Any = None) -> tuple[int, Any]:

@@ -182,6 +182,9 @@ def test_dlq_is_encrypted_kept_14_days_and_alarmed(template: dict[str, Any]) -> 
     for fn in ("ScreenFunction", "AggregateFunction", "ArchiveFunction"):
         metrics = {a["Properties"]["MetricName"] for a in alarms.values() if fn in references(a)}
         assert metrics == {"Errors", "IteratorAge"}, fn
+    # the sign-in trigger and the scheduled jobs alarm on errors too
+    for fn in ("PreTokenFunction", "ReportsFunction", "ReconcileFunction", "RetentionFunction"):
+        assert any(a["Properties"]["MetricName"] == "Errors" and fn in references(a) for a in alarms.values()), fn
 
 
 def test_outputs_name_every_table_bucket_and_queue(template: dict[str, Any]) -> None:

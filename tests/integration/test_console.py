@@ -107,3 +107,14 @@ def test_sign_in_failures_lock_the_account_without_revealing_which_accounts_exis
     assert status == 401
     assert message in page
     assert idp.password_grant("thamdinh", idp.users["thamdinh"].password) is None
+
+
+def test_make_run_registers_its_demo_portal_through_the_audited_service(live_stack):
+    from chalicelib import wiring
+    from infra.local.demo_site import register
+
+    register("http://localhost:59999", agency="P46")
+    register("http://localhost:59999", agency="P46")  # a restart: nothing new
+    assert "http://localhost:59999" in wiring.agency_service().settings("P46").embed_origins
+    seeded = [e for e in wiring.audit_repository().entries() if e.target_id == "P46" and e.actor.sub == "local-seed"]
+    assert len(seeded) == 1 and seeded[0].action == "agency.embed_origins"
