@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from chalicelib.settings import settings
 
 if TYPE_CHECKING:
-    from chalicelib.auth.tokens import TokenConfig
+    from chalicelib.auth.tokens import Principal, TokenConfig
     from chalicelib.domain.agencies import AgencyService
     from chalicelib.domain.audit import AuditLog
     from chalicelib.domain.privacy import PrivacyService
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.store.audit import AuditRepository
     from chalicelib.store.objects import ObjectStore
     from chalicelib.store.responses import ResponseRepository
+    from chalicelib.store.revocations import RevocationRepository
     from chalicelib.store.surveys import SurveyRepository
 
 
@@ -159,7 +160,12 @@ def agency_service() -> AgencyService:
     from chalicelib.domain.agencies import AgencyService
     from chalicelib.reference.agencies import agency_registry
 
-    return AgencyService(known=agency_registry().get, store=agency_settings(), audit=audit())
+    return AgencyService(
+        known=agency_registry().get,
+        store=agency_settings(),
+        audit=audit(),
+        allow_loopback=settings().stage in ("local", "test"),
+    )
 
 
 @cache
@@ -184,13 +190,40 @@ def user_admin() -> UserAdminService:
     from chalicelib.domain.users import UserAdminService
     from chalicelib.reference.agencies import agency_registry
 
-    def in_force(code: str) -> bool:  # accounts belong to agencies that exist today
+    def in_force(code: str) -> bool:  # accounts are created in agencies that exist today
         from datetime import date
 
         found = agency_registry().get(code)
         return found is not None and found.valid_on(date.today())
 
-    return UserAdminService(directory=identity_directory(), audit=audit(), known_agency=in_force)
+    return UserAdminService(
+        directory=identity_directory(),
+        audit=audit(),
+        known_agency=lambda code: agency_registry().get(code) is not None,
+        in_force=in_force,
+        revoke=revocations().revoke,
+    )
+
+
+@cache
+def revocations() -> RevocationRepository:
+    from chalicelib.store.revocations import RevocationRepository
+
+    return RevocationRepository()
+
+
+def still_valid(principal: Principal) -> Principal:
+    """Refuse a verified token issued before its account's access was changed (disabled, roles edited)."""
+    from chalicelib.auth.tokens import Unauthenticated
+
+    if principal.username:
+        revoked = revocations().revoked_at(principal.username)
+        if revoked is not None and principal.issued_at <= revoked:
+            raise Unauthenticated(
+                "Quyền truy cập của tài khoản vừa thay đổi; vui lòng đăng nhập lại.",
+                "This account's access changed; sign in again.",
+            )
+    return principal
 
 
 def reset() -> None:
@@ -216,6 +249,7 @@ def reset() -> None:
         agency_service,
         identity_directory,
         user_admin,
+        revocations,
     ):
         factory.cache_clear()
     reset_settings()

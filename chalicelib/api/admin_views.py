@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -223,7 +224,7 @@ def agency_origins_form(principal: Any, token: str, agency: str, form: dict[str,
     text = field(form, "origins")
     version = field(form, "version")
     try:
-        if not version.isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", version):
             raise BadQuery(field="version")
         wiring.agency_service().set_embed_origins(
             _actor(principal, "agency.manage"), agency, text.splitlines(), int(version), _now()

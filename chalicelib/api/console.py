@@ -15,9 +15,11 @@ from urllib.parse import parse_qs
 
 from chalice import Response
 
+FORM_MAX_BYTES = 64 * 1024
+
 
 class ConsolePage(NamedTuple):
-    permission: str
+    permission: str | None  # None: any signed-in official (signing out)
     agency_param: str | None  # the route parameter naming the agency the page belongs to
     any_scope: bool = False  # the page shows the caller's own scope: any grant of the permission
 
@@ -26,7 +28,7 @@ CONSOLE_PAGES: dict[str, ConsolePage] = {}  # view function name -> its protecti
 
 
 def console_page(
-    permission: str, agency_param: str | None = None, any_scope: bool = False
+    permission: str | None, agency_param: str | None = None, any_scope: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """The view gets (principal, session_token, form, **route params) and returns HTML or a Response.
 
@@ -40,16 +42,17 @@ def console_page(
         def wrapped(**kwargs: Any) -> Response:
             from chalicelib import wiring
             from chalicelib.api import session
-            from chalicelib.api.http import html_response
+            from chalicelib.api.http import html_response, internal_error, log
             from chalicelib.auth.permissions import NATIONAL
             from chalicelib.auth.tokens import Forbidden
-            from chalicelib.domain.errors import DomainError
+            from chalicelib.domain.errors import BodyTooLarge, DomainError
             from chalicelib.settings import settings
             from chalicelib.web.pages import render_error
 
             request = current_request()
             try:
                 principal, token = session.session_principal(request.headers, wiring.token_config())
+                wiring.still_valid(principal)
             except DomainError:
                 return Response(
                     body="", status_code=302, headers={"Location": "/admin/login", "Cache-Control": "no-store"}
@@ -57,14 +60,19 @@ def console_page(
             try:
                 form: dict[str, list[str]] = {}
                 if request.method == "POST":
-                    form = parse_qs(raw_body(request).decode("utf-8", "replace"), keep_blank_values=True)
+                    raw = raw_body(request)
+                    if len(raw) > FORM_MAX_BYTES:
+                        raise BodyTooLarge()
+                    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
                     presented = (form.get("csrf") or [""])[0]
                     if not session.csrf_ok(token, settings().hmac_key, presented):
                         raise Forbidden(
                             "Phiên làm việc không hợp lệ (CSRF); vui lòng tải lại trang.",
                             "Invalid CSRF token; reload the page.",
                         )
-                if any_scope:
+                if permission is None:
+                    pass
+                elif any_scope:
                     principal.require(permission, principal.agency or NATIONAL)
                 else:
                     agency = kwargs.get(agency_param) if agency_param else None
@@ -73,6 +81,10 @@ def console_page(
             except DomainError as exc:
                 page = render_error(exc.status, exc.code, exc.message_vi, exc.message_en)
                 return html_response(page, exc.status)
+            except Exception:
+                log.exception("unhandled error in console page %s", view.__name__)
+                body = internal_error()["error"]
+                return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
             if isinstance(result, tuple):  # (page, status): a form refused, shown again with its error
                 return html_response(result[0], result[1])
             return result if isinstance(result, Response) else html_response(result)

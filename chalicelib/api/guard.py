@@ -53,4 +53,4 @@ def current_principal() -> Principal:
     from chalicelib.auth.tokens import authenticate
 
     request = app.current_request
-    return authenticate(request.headers if request is not None else {}, wiring.token_config())
+    return wiring.still_valid(authenticate(request.headers if request is not None else {}, wiring.token_config()))

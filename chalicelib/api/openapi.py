@@ -144,9 +144,9 @@ def _console(
         responses = {**_html("Page"), **responses}
     operation: dict[str, Any] = {
         "operationId": operation_id,
-        "summary": f"{summary} (session cookie; permission {page.permission})",
+        "summary": f"{summary} (session cookie; permission {page.permission or 'none, a session only'})",
         "security": [{"session": []}],
-        "x-permission": page.permission,
+        **({"x-permission": page.permission} if page.permission else {}),
         "parameters": params or [],
         "responses": responses,
     }

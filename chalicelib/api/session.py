@@ -100,4 +100,6 @@ def csrf_token(session_token: str, key: bytes) -> str:
 
 
 def csrf_ok(session_token: str, key: bytes, presented: str) -> bool:
-    return bool(presented) and hmac.compare_digest(csrf_token(session_token, key), presented)
+    # as bytes: compare_digest refuses non-ASCII text, and a form can carry anything
+    expected = csrf_token(session_token, key).encode()
+    return bool(presented) and hmac.compare_digest(expected, presented.encode("utf-8", "replace"))

@@ -37,6 +37,7 @@ class Principal:
     name: str
     grants: tuple[Grant, ...]
     username: str = ""  # the directory's login name (cognito:username / username)
+    issued_at: float = 0.0  # the token's iat: a token issued before its account's access changed is refused
 
     @property
     def agency(self) -> str | None:
@@ -113,7 +114,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         or claims["sub"]
     )
     username = str(claims.get("cognito:username") or claims.get("username") or "")
-    return Principal(sub=str(claims["sub"]), name=name, grants=grants, username=username)
+    issued = claims.get("iat")
+    issued_at = float(issued) if isinstance(issued, (int, float)) and not isinstance(issued, bool) else 0.0
+    return Principal(sub=str(claims["sub"]), name=name, grants=grants, username=username, issued_at=issued_at)
 
 
 def bearer(headers: Any) -> str:

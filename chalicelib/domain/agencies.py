@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 from chalicelib.domain.audit import Actor, AuditLog
@@ -42,7 +43,14 @@ class AgencyNotFound(DomainError):
     message_en = "No agency with that code."
 
 
-def normalize_origin(text: str, index: int = 0) -> str:
+@lru_cache(maxsize=1)
+def _public_suffixes() -> Any:
+    from publicsuffixlist import PublicSuffixList  # the Public Suffix List, bundled (no download)
+
+    return PublicSuffixList()
+
+
+def normalize_origin(text: str, index: int = 0, allow_loopback: bool = True) -> str:
     """'https://Sub.Example.gov.vn/' -> 'https://sub.example.gov.vn'; raises InvalidOrigin with the line's index.
 
     Only what a CSP frame-ancestors source can name: https (http only for this machine), a host (a
@@ -56,9 +64,11 @@ def normalize_origin(text: str, index: int = 0) -> str:
     scheme, host, port = match.group(1).lower(), match.group(2).lower().rstrip("."), match.group(3)
     wildcard = host.startswith("*.")
     bare = host[2:] if wildcard else host
-    try:
-        ascii_host = bare.encode("idna").decode("ascii")  # tên-miền.vn -> xn--...
-    except UnicodeError:
+    import idna
+
+    try:  # UTS #46 / IDNA 2008, as browsers do (Python's own codec is IDNA 2003: ß.vn would become ss.vn)
+        ascii_host = bare if bare.isascii() else idna.encode(bare, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         raise InvalidOrigin(field=field, details=[{"value": value[:200]}]) from None
     labels = ascii_host.split(".")
     # No top-level domain is numeric: a numeric or hex last label makes the host an IPv4 address in a
@@ -70,8 +80,19 @@ def normalize_origin(text: str, index: int = 0) -> str:
         raise InvalidOrigin(
             "Hãy dùng tên miền, không dùng địa chỉ IP.", "Use a domain name, not an IP address.", field=field
         )
-    if wildcard and (is_ip or len(labels) < 2):
-        raise InvalidOrigin(field=field, details=[{"value": value[:200]}])
+    if ascii_host in _LOOPBACK and not allow_loopback:
+        raise InvalidOrigin(
+            "Không dùng địa chỉ máy cục bộ (localhost) ở môi trường chính thức.",
+            "localhost is not an embedding site outside development.",
+            field=field,
+        )
+    if wildcard and (is_ip or len(labels) < 2 or _public_suffixes().is_public(ascii_host)):
+        raise InvalidOrigin(
+            "Dấu * chỉ dùng cho tên miền của cơ quan (ví dụ https://*.hanoi.gov.vn), "
+            "không dùng cho cả một đuôi tên miền chung như *.gov.vn hay *.com.vn.",
+            "A wildcard must sit under the agency's own domain, not a public suffix such as *.gov.vn.",
+            field=field,
+        )
     if scheme == "http" and ascii_host not in _LOOPBACK:
         raise InvalidOrigin(
             "Trang nhúng phải dùng https:// (http:// chỉ dùng cho máy thử nghiệm localhost).",
@@ -85,14 +106,14 @@ def normalize_origin(text: str, index: int = 0) -> str:
     return f"{scheme}://{'*.' if wildcard else ''}{ascii_host}{suffix}"
 
 
-def normalize_origins(values: Iterable[Any]) -> tuple[str, ...]:
+def normalize_origins(values: Iterable[Any], allow_loopback: bool = True) -> tuple[str, ...]:
     """Normalized, de-duplicated, in the order given; blank lines are skipped."""
     seen: dict[str, None] = {}
     for index, value in enumerate(values):
         if not isinstance(value, str):
             raise InvalidOrigin(field=f"embed_origins[{index}]")
         if value.strip():
-            seen.setdefault(normalize_origin(value, index), None)
+            seen.setdefault(normalize_origin(value, index, allow_loopback), None)
     if len(seen) > MAX_ORIGINS:
         raise InvalidOrigin(
             f"Tối đa {MAX_ORIGINS} địa chỉ cho mỗi cơ quan.",
@@ -137,7 +158,9 @@ class AgencyService:
         store: AgencySettingsStore,
         audit: AuditLog,
         today: Callable[[], date] = date.today,
+        allow_loopback: bool = False,  # localhost origins: development stages only
     ) -> None:
+        self._allow_loopback = allow_loopback
         self._known = known  # agency code -> reference Agency (with valid_on(day)) or None
         self._store = store
         self._audit = audit
@@ -156,7 +179,7 @@ class AgencyService:
                 "This agency no longer exists; configure its successor instead.",
                 field="agency",
             )
-        cleaned = normalize_origins(origins)
+        cleaned = normalize_origins(origins, self._allow_loopback)
         before = self._store.get(agency)
         if before.version != expected_version:
             raise EditConflict(details=[{"current_version": before.version}])

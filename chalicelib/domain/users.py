@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MAX_NAME = 120
+MAX_EMAIL = 254
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-z]{2,24}$", re.IGNORECASE)
 
 
@@ -122,17 +124,30 @@ class UserAdminService:
     Rules (docs/PERMISSIONS.md): `user.manage` on a scope lets an administrator manage the accounts
     of that scope; national-only roles (NATIONAL_ONLY_ROLES) exist only with the national scope, so
     an agency administrator can never create a reviewer of their own province's responses; nobody
-    changes or disables their own account (another administrator must).
+    changes or disables their own account (another administrator must). Accounts are created only in
+    agencies in force today, but the accounts of an agency that has ended stay reachable, so they can
+    be disabled or moved to its successor.
 
     The directory is outside DynamoDB, so a change and its entry cannot share a transaction: the
-    entry is written first, and if the directory then refuses, a `.failed` entry follows it. The
-    log may thus show an attempt that failed, but never a change that has no entry.
+    entry is written first, and if the directory then refuses, a `.failed` entry follows it with the
+    account as it really is afterwards. The log may thus show an attempt that failed, but never a
+    change that has no entry. After any change of access, `revoke` is told the username, so tokens
+    issued before it stop working at once instead of at their expiry.
     """
 
-    def __init__(self, directory: IdentityDirectory, audit: AuditLog, known_agency: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        directory: IdentityDirectory,
+        audit: AuditLog,
+        known_agency: Callable[[str], bool],
+        in_force: Callable[[str], bool] | None = None,
+        revoke: Callable[[str], None] | None = None,
+    ) -> None:
         self._directory = directory
         self._audit = audit
-        self._known = known_agency
+        self._known = known_agency  # every agency the registry knows, ended ones included
+        self._in_force = in_force or known_agency  # agencies that exist today
+        self._revoke = revoke or (lambda _username: None)
 
     def list_users(self, principal: Principal, agency: str) -> list[DirectoryUser]:
         self._reach(principal, agency)
@@ -147,6 +162,7 @@ class UserAdminService:
 
     def create_user(self, principal: Principal, actor: Actor, agency: str, new: NewUser) -> Created:
         self._reach(principal, agency)
+        self._exists_today(agency)
         new = NewUser(new.username.strip().lower(), " ".join(new.name.split()), new.email.strip(), new.roles, agency)
         if not USERNAME.match(new.username):
             raise InvalidUser(
@@ -154,8 +170,12 @@ class UserAdminService:
                 "A username is 3-64 lowercase letters, digits, dots, dashes or underscores.",
                 field="username",
             )
-        if not new.name or not EMAIL.match(new.email):
-            raise InvalidUser(field="email" if new.name else "name")
+        if not 0 < len(new.name) <= MAX_NAME:
+            raise InvalidUser(
+                f"Họ và tên gồm 1-{MAX_NAME} ký tự.", f"A name has 1-{MAX_NAME} characters.", field="name"
+            )
+        if len(new.email) > MAX_EMAIL or not EMAIL.match(new.email):
+            raise InvalidUser("Địa chỉ thư điện tử không hợp lệ.", "The e-mail address is not valid.", field="email")
         roles = self._grantable(new.roles, agency)
         try:
             self._directory.get_user(new.username)
@@ -171,14 +191,17 @@ class UserAdminService:
         self, principal: Principal, actor: Actor, agency: str, username: str, roles: tuple[str, ...], new_agency: str
     ) -> DirectoryUser:
         user = self.get_user(principal, agency, username)
+        username = user.username  # the directory's own spelling (Cognito also finds an account by alias)
         self._not_self(principal, user)
         self._reach(principal, new_agency)
+        if new_agency != user.agency:
+            self._exists_today(new_agency)  # an account may leave an ended agency, not join one
         granted = self._grantable(roles, new_agency)
         before = {"roles": list(user.roles), "agency": user.agency}
         after = {"roles": list(granted), "agency": new_agency}
         if before == after:
             return user
-        return self._audited(
+        changed = self._audited(
             actor,
             "user.access",
             username,
@@ -186,15 +209,18 @@ class UserAdminService:
             after,
             lambda: self._directory.set_access(username, granted, new_agency),
         )
+        self._revoke(username)
+        return changed
 
     def set_enabled(
         self, principal: Principal, actor: Actor, agency: str, username: str, enabled: bool
     ) -> DirectoryUser:
         user = self.get_user(principal, agency, username)
+        username = user.username
         self._not_self(principal, user)
         if user.enabled == enabled:
             return user
-        return self._audited(
+        changed = self._audited(
             actor,
             "user.enable" if enabled else "user.disable",
             username,
@@ -202,12 +228,23 @@ class UserAdminService:
             {"enabled": enabled},
             lambda: self._directory.set_enabled(username, enabled),
         )
+        if not enabled:
+            self._revoke(username)
+        return changed
 
     # ---------------------------------------------------------------- rules
     def _reach(self, principal: Principal, agency: str) -> None:
         if agency != NATIONAL and not self._known(agency):
             raise InvalidUser("Không có cơ quan với mã này.", "No agency with that code.", field="agency")
         principal.require("user.manage", None if agency == NATIONAL else agency)
+
+    def _exists_today(self, agency: str) -> None:
+        if agency != NATIONAL and not self._in_force(agency):
+            raise InvalidUser(
+                "Cơ quan này đã kết thúc hoạt động; hãy tạo hoặc chuyển tài khoản sang cơ quan kế thừa.",
+                "This agency no longer exists; create or move accounts to its successor.",
+                field="agency",
+            )
 
     @staticmethod
     def _grantable(roles: tuple[str, ...], agency: str) -> tuple[str, ...]:
@@ -247,5 +284,15 @@ class UserAdminService:
         try:
             return perform()
         except Exception as exc:
-            self._audit.record(actor, f"{action}.failed", "user", username, before, None, reason=type(exc).__name__)
+            self._audit.record(
+                actor, f"{action}.failed", "user", username, before, self._actual(username), reason=type(exc).__name__
+            )
             raise
+
+    def _actual(self, username: str) -> dict[str, Any] | None:
+        """The account as it is after a refused change (a change can fail half-way), for the record."""
+        try:
+            user = self._directory.get_user(username)
+        except Exception:  # the directory is down or the account does not exist: nothing to show
+            return None
+        return {"roles": list(user.roles), "agency": user.agency, "enabled": user.enabled}

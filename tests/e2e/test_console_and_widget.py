@@ -130,6 +130,8 @@ def test_an_agency_administrator_manages_origins_and_accounts_of_their_agency_on
     page.goto(f"{live_stack.api_url}/admin/agencies/P01/users/e2e.canbo")
     page.click("button:has-text('Khóa tài khoản')")
     assert "Đã khóa" in page.inner_text("main")
+    fresh.goto(f"{live_stack.api_url}/admin")  # the session opened before is over at once
+    assert fresh.url.startswith(live_stack.idp.issuer)
     again = open_page(browser, f"{live_stack.api_url}/admin", [])
     again.fill("#u", "e2e.canbo")
     again.fill("#p", password)

@@ -25,6 +25,7 @@ PAR_VARIABLES = {
     "PAR_AGGREGATES_TABLE",
     "PAR_AUDIT_TABLE",
     "PAR_AGENCIES_TABLE",
+    "PAR_REVOCATIONS_TABLE",
     "PAR_REPORTS_BUCKET",
     "PAR_LAKE_BUCKET",
     "PAR_EVENT_BUS",
@@ -140,13 +141,21 @@ def test_the_pool_puts_the_agency_into_access_tokens_with_a_v2_trigger(template:
 
 def test_tables_have_pitr_and_encryption(template: dict[str, Any]) -> None:
     tables = _of_type(template, "AWS::DynamoDB::Table")
-    assert set(tables) == {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable"}
+    assert set(tables) == {
+        "SurveysTable",
+        "ResponsesTable",
+        "AggregatesTable",
+        "AuditTable",
+        "AgenciesTable",
+        "RevocationsTable",
+    }
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
         assert props["SSESpecification"]["SSEEnabled"] is True, name
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
-        assert table["DeletionPolicy"] == "Retain", name
+        # what citizens and officials wrote is retained; revocations only matter for a day
+        assert table.get("DeletionPolicy") == ("Delete" if name == "RevocationsTable" else "Retain"), name
     responses = tables["ResponsesTable"]["Properties"]
     assert responses["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert responses["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
@@ -244,6 +253,7 @@ def test_local_stack_deploys_exactly_the_data_resources(deployed: LocalStack, te
         "AggregatesTable",
         "AuditTable",
         "AgenciesTable",
+        "RevocationsTable",
         "ReportsBucket",
         "LakeBucket",
         "WorkerDLQ",
@@ -276,3 +286,15 @@ def test_local_stack_opens_every_event_source(deployed: LocalStack) -> None:
     queues = deployed.client("sqs").list_queues()["QueueUrls"]
     assert any(q.endswith("/par-local-ReportsFunction-events") for q in queues)
     deployed.drain()  # nothing written yet: no handler is imported or invoked
+
+
+def test_the_user_pool_keeps_the_settings_that_cannot_change(template: dict[str, Any]) -> None:
+    """Cognito cannot change these after creation: CloudFormation would replace the pool, and every
+    official would lose their account (the old pool is retained, detached). Change them only with a
+    new logical id and a migration plan."""
+    pool = template["Resources"]["OfficialsUserPool"]["Properties"]
+    assert pool["AliasAttributes"] == ["email"]
+    assert "UsernameAttributes" not in pool
+    assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert [a["Name"] for a in pool["Schema"]] == ["agency"]  # custom attributes cannot be removed either
+    assert template["Resources"]["OfficialsUserPool"]["UpdateReplacePolicy"] == "Retain"

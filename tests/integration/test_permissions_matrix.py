@@ -123,7 +123,9 @@ def _cases(stack: Any, registry: dict[str, Any], examples: dict[str, tuple[Any, 
             own = user.agency if user.agency != NATIONAL else "P01"
             other = ("P46" if own == "P01" else "P01") if "{username}" in path else OUT_OF_SCOPE
             for agency in [own, other] if protection.agency_param else [None]:
-                if protection.any_scope:
+                if protection.permission is None:  # a session is enough (signing out)
+                    allowed = True
+                elif protection.any_scope:
                     allowed = allows(grants, protection.permission, user.agency)
                 else:
                     allowed = allows(grants, protection.permission, agency)

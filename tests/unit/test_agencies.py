@@ -315,7 +315,6 @@ def test_to_dict():
         ("https://cong.hanoi.gov.vn:65535", "https://cong.hanoi.gov.vn:65535"),
         ("https://*.hanoi.gov.vn", "https://*.hanoi.gov.vn"),
         ("https://*.HaNoi.gov.vn/", "https://*.hanoi.gov.vn"),
-        ("https://*.gov.vn", "https://*.gov.vn"),
         ("https://bộnộivụ.vn", "https://xn--bniv-5y5ab0g.vn"),  # IDN to punycode
         ("https://BỘNỘIVỤ.VN", "https://xn--bniv-5y5ab0g.vn"),
         ("https://" + unicodedata.normalize("NFD", "bộnộivụ.vn"), "https://xn--bniv-5y5ab0g.vn"),
@@ -376,6 +375,30 @@ REFUSED = [
     "http://cong.hanoi.gov.vn",  # http only for this machine
     "http://bộnộivụ.vn",
 ]
+
+
+@pytest.mark.parametrize("given", ["https://*.gov.vn", "https://*.com.vn", "https://*.hanoi.vn", "https://*.github.io"])
+def test_a_wildcard_over_a_public_suffix_is_refused(given: str):
+    """*.gov.vn would let every government site (or anyone's *.com.vn) frame the widget."""
+    with pytest.raises(InvalidOrigin) as caught:
+        normalize_origin(given)
+    assert "đuôi tên miền chung" in caught.value.message_vi
+    assert normalize_origin("https://*.hanoi.gov.vn") == "https://*.hanoi.gov.vn"
+
+
+def test_internationalized_names_follow_the_browsers_rules():
+    # IDNA 2008 / UTS #46 as browsers: ß stays ß (xn--zca), where Python's IDNA 2003 codec made it "ss"
+    assert normalize_origin("https://ß.vn") == "https://xn--zca.vn"
+    assert normalize_origin("https://Bộnộivụ.vn") == "https://xn--bniv-5y5ab0g.vn"
+
+
+def test_localhost_only_where_the_service_allows_it():
+    assert normalize_origin("http://localhost:8102", allow_loopback=True) == "http://localhost:8102"
+    with pytest.raises(InvalidOrigin) as caught:
+        normalize_origin("http://localhost:8102", 2, allow_loopback=False)
+    assert caught.value.field == "embed_origins[2]"
+    with pytest.raises(InvalidOrigin):
+        normalize_origin("https://127.0.0.1", allow_loopback=False)
 
 
 @pytest.mark.parametrize("given", REFUSED)

@@ -509,7 +509,12 @@ def test_when_the_directory_fails_a_failed_entry_follows_and_the_error_propagate
     assert (failed.target_type, failed.target_id) == ("user", attempt.target_id)
     assert failed.actor == attempt.actor == HANOI_ACTOR
     assert failed.before == attempt.before
-    assert failed.after is None
+    # the account as it really is after the refusal (a change can fail half-way); none when it was never made
+    if action == "user.create":
+        assert failed.after is None
+    else:
+        user = h.directory.users[attempt.target_id]
+        assert failed.after == {"roles": list(user.roles), "agency": user.agency, "enabled": user.enabled}
     assert failed.reason == "RuntimeError"
     assert verify_chain(h.chain(), head=h.audit_store.head()).ok
     assert h.directory.users == {u.username: u for u in SEED}  # nothing changed
@@ -682,3 +687,40 @@ def test_the_whole_user_schema_refuses_a_mix_of_parts():
     with pytest.raises(InvalidRequest) as caught:
         json_body(_body({"enabled": True, "roles": ["analyst"]}), "application/json", "user")
     assert caught.value.field == "/"
+
+
+def test_accounts_of_an_ended_agency_stay_reachable_but_none_are_created_there(h: Harness):
+
+    def in_force(code: str) -> bool:
+        found = agency_registry().get(code)
+        return found is not None and found.valid_to is None
+
+    revoked: list[str] = []
+    service = UserAdminService(
+        h.directory,
+        h.log,
+        known_agency=lambda code: agency_registry().get(code) is not None,
+        in_force=in_force,
+        revoke=revoked.append,
+    )
+    old = DirectoryUser("cu.bgtvt", "Cán bộ Bộ GTVT", "cu@mt.gov.vn", ("agency_admin",), "M-BGTVT")
+    h.directory.users[old.username] = old
+    assert [u.username for u in service.list_users(NATIONAL_ADMIN, "M-BGTVT")] == ["cu.bgtvt"]
+    service.set_enabled(NATIONAL_ADMIN, NATIONAL_ACTOR, "M-BGTVT", "cu.bgtvt", False)
+    assert revoked == ["cu.bgtvt"]  # tokens issued before are refused from now on
+    moved = service.set_access(NATIONAL_ADMIN, NATIONAL_ACTOR, "M-BGTVT", "cu.bgtvt", ("agency_admin",), "M-BXD")
+    assert moved.agency == "M-BXD" and revoked == ["cu.bgtvt", "cu.bgtvt"]
+    with pytest.raises(InvalidUser) as caught:
+        service.create_user(NATIONAL_ADMIN, NATIONAL_ACTOR, "M-BGTVT", _new())
+    assert caught.value.field == "agency" and "kế thừa" in caught.value.message_vi
+    with pytest.raises(InvalidUser):
+        service.set_access(NATIONAL_ADMIN, NATIONAL_ACTOR, "M-BXD", "cu.bgtvt", ("agency_admin",), "M-BKHDT")
+
+
+def test_a_name_too_long_is_refused_before_anything_is_audited(h: Harness):
+    new = _new()
+    too_long = NewUser(new.username, "x" * 121, new.email, new.roles, new.agency)
+    with pytest.raises(InvalidUser) as caught:
+        h.service.create_user(HANOI_ADMIN, HANOI_ACTOR, "P01", too_long)
+    assert caught.value.field == "name"
+    assert h.chain() == []

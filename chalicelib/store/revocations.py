@@ -1,0 +1,51 @@
+"""Access revoked before a token expires: disabling an account or changing its roles takes effect now.
+
+Tokens are verified by signature alone (no call to the issuer per request), so a token issued before
+its account was disabled would otherwise work until it expires (up to an hour). Each change of
+access writes the username and the time here; a token issued at or before that time is refused. A
+warm container re-reads an account's entry every few seconds; entries expire after a day, long
+after every token issued before them has.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from chalicelib.settings import settings
+from chalicelib.store.aws import client
+
+KEEP_SECONDS = 24 * 3600  # longer than any token's lifetime (ID and access tokens: 60 minutes)
+
+
+class RevocationRepository:
+    def __init__(self, table: str | None = None, cache_seconds: float = 5.0) -> None:
+        self._table = table or settings().revocations_table
+        self._ttl = cache_seconds
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, float | None]] = {}
+
+    def revoke(self, username: str, at: float | None = None) -> None:
+        moment = time.time() if at is None else at
+        client("dynamodb").put_item(
+            TableName=self._table,
+            Item={
+                "username": {"S": username.lower()},
+                "revoked_at": {"N": f"{moment:.3f}"},
+                "expires_at": {"N": str(int(moment) + KEEP_SECONDS)},
+            },
+        )
+        with self._lock:
+            self._cache.pop(username.lower(), None)
+
+    def revoked_at(self, username: str) -> float | None:
+        key = username.lower()
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit and now - hit[0] < self._ttl:
+            return hit[1]
+        item = client("dynamodb").get_item(TableName=self._table, Key={"username": {"S": key}}).get("Item")
+        value = float(item["revoked_at"]["N"]) if item else None
+        with self._lock:
+            self._cache[key] = (now, value)
+        return value
