@@ -269,11 +269,43 @@ def bench_latency(samples: int = 40) -> dict[str, Any]:
     }
 
 
+def bench_widget(views: int = 600) -> dict[str, Any]:
+    """Store reads per embedded widget view (the agency's frame-ancestors lookup) and its latency."""
+    import requests
+
+    from chalicelib import wiring
+    from chalicelib.domain.audit import Actor
+
+    out: dict[str, Any] = {}
+    with _stack() as stack:
+        actor = Actor("bench", "bench", "system_admin")
+        wiring.agency_service().set_embed_origins(
+            actor, "P01", ["https://dichvucong.hanoi.gov.vn"], 0, "2026-01-01T00:00:00Z"
+        )
+        session = requests.Session()
+        url = f"{stack.api_url}/s/sipas-2026?embed=1&agency=P01"
+        session.get(url, timeout=30)  # warm
+        calls = AwsCalls()
+        latencies = []
+        with calls.watching():
+            for _ in range(views):
+                started = time.perf_counter()
+                answer = session.get(url, timeout=30)
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert "frame-ancestors https://dichvucong.hanoi.gov.vn" in answer.headers["Content-Security-Policy"]
+        out["widget_views"] = views
+        out["widget_ddb_reads_per_view"] = round(calls.total("dynamodb", DDB_READS) / views, 4)
+        out["widget_ms_p50"] = round(_pct(latencies, 0.5), 1)
+        out["widget_ms_p95"] = round(_pct(latencies, 0.95), 1)
+    return out
+
+
 BENCHES = {
     "requests": bench_requests_and_aggregation,
     "edge": bench_edge_cpu,
     "cold": bench_cold_import,
     "latency": bench_latency,
+    "widget": bench_widget,
 }
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.auth.permissions import ROLE_IDS
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.users import (
     EMAIL,
     USERNAME,
@@ -244,6 +245,14 @@ class CognitoDirectory:
                 raise _GroupMissing() from exc
             if code == "InvalidParameterException":
                 raise InvalidUser(message_en=f"The account details are not valid: {message}") from exc
+            if code in _BUSY:
+                raise DirectoryBusy(details=[{"reason": code}]) from exc
+            if code == "CodeDeliveryFailureException":
+                raise InvalidUser(
+                    "Không gửi được thư mời tới địa chỉ này; kiểm tra lại thư điện tử của cán bộ.",
+                    "The invitation could not be delivered to that address; check the e-mail.",
+                    field="email",
+                ) from exc
             raise
 
     @staticmethod
@@ -259,6 +268,18 @@ class CognitoDirectory:
             status=raw.get("UserStatus", "UNKNOWN"),
             created_at=_iso(raw.get("UserCreateDate")),
         )
+
+
+_BUSY = frozenset({"TooManyRequestsException", "LimitExceededException", "InternalErrorException"})
+
+
+class DirectoryBusy(DomainError):
+    """Cognito throttled us or hit a quota (e.g. the default sender's daily e-mail limit)."""
+
+    code = "directory_busy"
+    status = 503
+    message_vi = "Hệ thống tài khoản đang bận hoặc đã đạt giới hạn; vui lòng thử lại sau ít phút."
+    message_en = "The accounts directory is busy or at a limit; try again in a few minutes."
 
 
 class _GroupMissing(Exception):

@@ -298,3 +298,10 @@ def test_the_user_pool_keeps_the_settings_that_cannot_change(template: dict[str,
     assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
     assert [a["Name"] for a in pool["Schema"]] == ["agency"]  # custom attributes cannot be removed either
     assert template["Resources"]["OfficialsUserPool"]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_invitations_are_in_vietnamese_and_carry_what_cognito_requires(template: dict[str, Any]) -> None:
+    invite = template["Resources"]["OfficialsUserPool"]["Properties"]["AdminCreateUserConfig"]["InviteMessageTemplate"]
+    assert "{username}" in invite["EmailMessage"] and "{####}" in invite["EmailMessage"]
+    assert "Mật khẩu tạm thời" in invite["EmailMessage"] and "Bộ Nội vụ" in invite["EmailSubject"]
+    assert "HasSesSender" in template["Conditions"]

@@ -724,3 +724,28 @@ def test_a_name_too_long_is_refused_before_anything_is_audited(h: Harness):
         h.service.create_user(HANOI_ADMIN, HANOI_ACTOR, "P01", too_long)
     assert caught.value.field == "name"
     assert h.chain() == []
+
+
+@pytest.mark.parametrize(
+    ("code", "error_type", "status"),
+    [
+        ("TooManyRequestsException", "DirectoryBusy", 503),
+        ("LimitExceededException", "DirectoryBusy", 503),
+        ("CodeDeliveryFailureException", "InvalidUser", 400),
+        ("UserNotFoundException", "UserNotFound", 404),
+    ],
+)
+def test_cognito_refusals_become_clear_errors(code: str, error_type: str, status: int):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store.identity import CognitoDirectory
+
+    class Refusing:
+        def admin_get_user(self, **_params: Any) -> Any:
+            raise ClientError({"Error": {"Code": code, "Message": "refused"}}, "AdminGetUser")
+
+    with pytest.raises(Exception) as caught:
+        CognitoDirectory("ap-southeast-1_pool", client=Refusing()).get_user("a.cán.bộ")
+    assert type(caught.value).__name__ == error_type
+    assert caught.value.status == status  # type: ignore[attr-defined]
+    assert caught.value.message_vi  # type: ignore[attr-defined]
