@@ -6,10 +6,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chalice import Chalice, Response
-from chalice.app import Request
 
 from chalicelib.api import console
 from chalicelib.api.console import console_page
+from chalicelib.api.console import current_request as _request
+from chalicelib.api.console import raw_body as _raw_body
 from chalicelib.api.guard import protected
 from chalicelib.api.http import api_errors, html_response, json_response, page_errors
 from chalicelib.domain.errors import DomainError
@@ -460,21 +461,9 @@ def static_file(name: str) -> Response:
 
 
 # --- helpers --------------------------------------------------------------------------------------
-def _request() -> Request:
-    request = app.current_request
-    if request is None:  # only outside a request, which no route is
-        raise RuntimeError("no current request")
-    return request
-
-
 def _text(content: bytes) -> str:
     """Lambda's proxy response must be JSON: every body we serve is UTF-8 text (no binary types)."""
     return content.decode("utf-8")
-
-
-def _raw_body(request: Request) -> bytes:
-    raw = request.raw_body
-    return raw.encode() if isinstance(raw, str) else (raw or b"")
 
 
 def _query(name: str) -> str | None:

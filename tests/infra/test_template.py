@@ -32,6 +32,9 @@ PAR_VARIABLES = {
 }
 
 
+TABLES = {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable", "RevocationsTable"}
+
+
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     return load_template(TEMPLATE_PATH)
@@ -141,14 +144,7 @@ def test_the_pool_puts_the_agency_into_access_tokens_with_a_v2_trigger(template:
 
 def test_tables_have_pitr_and_encryption(template: dict[str, Any]) -> None:
     tables = _of_type(template, "AWS::DynamoDB::Table")
-    assert set(tables) == {
-        "SurveysTable",
-        "ResponsesTable",
-        "AggregatesTable",
-        "AuditTable",
-        "AgenciesTable",
-        "RevocationsTable",
-    }
+    assert set(tables) == TABLES
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
@@ -247,13 +243,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def test_local_stack_deploys_exactly_the_data_resources(deployed: LocalStack, template: dict[str, Any]) -> None:
     expected = {k for k, v in template["Resources"].items() if v["Type"] in DATA_TYPES}
     assert set(deployed.resources) == expected
-    assert expected == {
-        "SurveysTable",
-        "ResponsesTable",
-        "AggregatesTable",
-        "AuditTable",
-        "AgenciesTable",
-        "RevocationsTable",
+    assert expected == TABLES | {
         "ReportsBucket",
         "LakeBucket",
         "WorkerDLQ",
