@@ -167,7 +167,8 @@ def agency_page(principal: Any, token: str, agency: str, base: str, **state: Any
         reference.to_dict(),
         current.to_dict(),
         embed_snippets(agency, base),
-        can_edit=principal.can("agency.manage", agency),
+        # an agency that has ended keeps its history but takes no new settings
+        can_edit=principal.can("agency.manage", agency) and reference.valid_on(date.today()),
         can_manage_users=principal.can("user.manage", agency),
         csrf=_csrf(token),
         console=console_nav(principal),

@@ -118,3 +118,12 @@ def test_make_run_registers_its_demo_portal_through_the_audited_service(live_sta
     assert "http://localhost:59999" in wiring.agency_service().settings("P46").embed_origins
     seeded = [e for e in wiring.audit_repository().entries() if e.target_id == "P46" and e.actor.sub == "local-seed"]
     assert len(seeded) == 1 and seeded[0].action == "agency.embed_origins"
+
+
+def test_an_ended_ministry_is_shown_but_offers_no_editing(live_stack):
+    admin = sign_in(live_stack, "admin")
+    status, _, page = fetch(f"{live_stack.api_url}/admin/agencies/M-BKHDT", cookie=admin)
+    assert status == 200 and "Bộ Kế hoạch và Đầu tư" in page and "2025-02-28" in page
+    assert 'name="origins"' not in page
+    status, _, page = fetch(f"{live_stack.api_url}/admin/agencies/M-BTC", cookie=admin)
+    assert status == 200 and 'name="origins"' in page
