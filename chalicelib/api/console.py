@@ -57,6 +57,10 @@ def console_page(
                 return Response(
                     body="", status_code=302, headers={"Location": "/admin/login", "Cache-Control": "no-store"}
                 )
+            except Exception:  # e.g. the revocations table unreachable: a page, not Chalice's JSON 500
+                log.exception("could not check the session for console page %s", view.__name__)
+                body = internal_error()["error"]
+                return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
             try:
                 form: dict[str, list[str]] = {}
                 if request.method == "POST":

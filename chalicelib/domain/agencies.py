@@ -15,6 +15,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Protocol
 
+import idna
+
 from chalicelib.domain.audit import Actor, AuditLog
 from chalicelib.domain.errors import DomainError, EditConflict
 
@@ -64,8 +66,6 @@ def normalize_origin(text: str, index: int = 0, allow_loopback: bool = True) -> 
     scheme, host, port = match.group(1).lower(), match.group(2).lower().rstrip("."), match.group(3)
     wildcard = host.startswith("*.")
     bare = host[2:] if wildcard else host
-    import idna
-
     try:  # UTS #46 / IDNA 2008, as browsers do (Python's own codec is IDNA 2003: ß.vn would become ss.vn)
         ascii_host = bare if bare.isascii() else idna.encode(bare, uts46=True, transitional=False).decode("ascii")
     except (idna.IDNAError, UnicodeError):
