@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from chalicelib.domain.errors import BodyTooLarge, DomainError, InvalidJson, UnsupportedMediaType
+from chalicelib.domain.errors import DomainError
 
 MAX_BYTES = 16 * 1024
 
@@ -21,17 +20,9 @@ def json_body(raw: bytes, content_type: str | None, schema: str, part: str | Non
     from fastjsonschema import JsonSchemaValueException
 
     from chalicelib.contracts import part_validator, validator
+    from chalicelib.domain.submissions import parse_json_object
 
-    if (content_type or "").split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType()
-    if len(raw) > MAX_BYTES:
-        raise BodyTooLarge()
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidJson(details=[{"reason": str(exc)[:200]}]) from None
-    if not isinstance(body, dict):
-        raise InvalidJson("Dữ liệu gửi lên phải là một đối tượng JSON.", "The body must be a JSON object.")
+    body = parse_json_object(raw, content_type or "", MAX_BYTES)
     check = part_validator(schema, part) if part else validator(schema)
     try:
         check(body)

@@ -42,12 +42,11 @@ def console_page(
         def wrapped(**kwargs: Any) -> Response:
             from chalicelib import wiring
             from chalicelib.api import session
-            from chalicelib.api.http import html_response, internal_error, log
+            from chalicelib.api.http import error_page, html_response, internal_error_page, log
             from chalicelib.auth.permissions import NATIONAL
             from chalicelib.auth.tokens import Forbidden
             from chalicelib.domain.errors import BodyTooLarge, DomainError
             from chalicelib.settings import settings
-            from chalicelib.web.pages import render_error
 
             request = current_request()
             try:
@@ -59,8 +58,7 @@ def console_page(
                 )
             except Exception:  # e.g. the revocations table unreachable: a page, not Chalice's JSON 500
                 log.exception("could not check the session for console page %s", view.__name__)
-                body = internal_error()["error"]
-                return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
+                return internal_error_page()
             try:
                 form: dict[str, list[str]] = {}
                 if request.method == "POST":
@@ -83,12 +81,10 @@ def console_page(
                     principal.require(permission, None if agency == NATIONAL else agency)
                 result = view(principal, token, form, **kwargs)
             except DomainError as exc:
-                page = render_error(exc.status, exc.code, exc.message_vi, exc.message_en)
-                return html_response(page, exc.status)
+                return error_page(exc)
             except Exception:
                 log.exception("unhandled error in console page %s", view.__name__)
-                body = internal_error()["error"]
-                return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
+                return internal_error_page()
             if isinstance(result, tuple):  # (page, status): a form refused, shown again with its error
                 return html_response(result[0], result[1])
             return result if isinstance(result, Response) else html_response(result)

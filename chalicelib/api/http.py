@@ -84,24 +84,30 @@ def api_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapped
 
 
+def error_page(error: DomainError) -> Response:
+    from chalicelib.web.pages import render_error
+
+    return html_response(render_error(error.status, error.code, error.message_vi, error.message_en), error.status)
+
+
+def internal_error_page() -> Response:
+    from chalicelib.web.pages import render_error
+
+    body = internal_error()["error"]
+    return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
+
+
 def page_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     """Every HTML route: the same mapping, rendered as a page a citizen can read."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Response:
-        from chalicelib.web.pages import render_error
-
         try:
             return view(*args, **kwargs)
         except DomainError as exc:
-            return html_response(render_error(exc.status, exc.code, exc.message_vi, exc.message_en), exc.status)
+            return error_page(exc)
         except Exception:
             log.exception("unhandled error in %s", view.__name__)
-            body = internal_error()["error"]
-            return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
+            return internal_error_page()
 
     return wrapped
-
-
-def raw_body(request: Any) -> bytes:
-    return request.raw_body or b""

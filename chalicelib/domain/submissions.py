@@ -98,6 +98,26 @@ class IdentifierHasher:
 JSON_TYPES = ("application/json",)
 
 
+def parse_json_object(raw: bytes | str | None, content_type: str, max_bytes: int) -> dict[str, Any]:
+    """A request body that must be one JSON object: media type, then size, then JSON, then its shape."""
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media not in JSON_TYPES:
+        raise UnsupportedMediaType()
+    data = raw.encode() if isinstance(raw, str) else (raw or b"")
+    if len(data) > max_bytes:
+        raise BodyTooLarge(
+            f"Dữ liệu gửi lên quá lớn (tối đa {max_bytes // 1024} KB).",
+            f"The body is larger than {max_bytes // 1024} KB.",
+        )
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJson(details=[{"reason": str(exc)[:200]}]) from exc
+    if not isinstance(body, dict):
+        raise InvalidJson("Dữ liệu gửi lên phải là một đối tượng JSON.", "The body must be a JSON object.")
+    return body
+
+
 class SubmissionService:
     def __init__(
         self,
@@ -113,22 +133,7 @@ class SubmissionService:
         self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     def parse_body(self, raw: bytes | str | None, content_type: str | None) -> dict[str, Any]:
-        media = (content_type or "application/json").split(";")[0].strip().lower()
-        if media not in JSON_TYPES:
-            raise UnsupportedMediaType()
-        data = raw.encode() if isinstance(raw, str) else (raw or b"")
-        if len(data) > self._max_body:
-            raise BodyTooLarge(
-                f"Dữ liệu gửi lên quá lớn (tối đa {self._max_body // 1024} KB).",
-                f"The body is larger than {self._max_body // 1024} KB.",
-            )
-        try:
-            body = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidJson(details=[{"reason": str(exc)[:200]}]) from exc
-        if not isinstance(body, dict):
-            raise InvalidJson("Dữ liệu gửi lên phải là một đối tượng JSON.", "The body must be a JSON object.")
-        return body
+        return parse_json_object(raw, content_type or "application/json", self._max_body)
 
     def submit(self, survey_id: str, body: dict[str, Any], client: ClientInfo) -> Receipt:
         version = body.get("survey_version")

@@ -1,7 +1,8 @@
 /* PAR/SIPAS survey widget loader for agencies' web sites (Bộ Nội vụ).
  * <div data-par-survey="sipas-2026" data-par-agency="P01"></div>
  * <script src="https://<platform>/static/embed.js" async></script>
- * Each placeholder becomes an iframe of the survey; its height follows the form (frame.js inside).
+ * Each such <div> becomes an iframe of the survey, whose height follows the form: static/frame.js,
+ * loaded inside the widget page, posts it.
  * The platform only lets the agency's registered web origins frame it (CSP frame-ancestors). */
 (() => {
   'use strict';
