@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING
 from chalicelib.settings import settings
 
 if TYPE_CHECKING:
-    from chalicelib.auth.tokens import Principal, TokenConfig
-    from chalicelib.domain.agencies import AgencyService
-    from chalicelib.domain.audit import AuditLog
+    from chalicelib.auth.revocation import AccessGate
+    from chalicelib.auth.tokens import TokenConfig
+    from chalicelib.domain.agencies import AgencyDirectory, AgencyService
+    from chalicelib.domain.audit import AuditLog, AuditReader
+    from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.privacy import PrivacyService
+    from chalicelib.domain.reports import ReportService
+    from chalicelib.domain.results import ResultsService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.domain.users import IdentityDirectory, UserAdminService
@@ -212,18 +216,51 @@ def revocations() -> RevocationRepository:
     return RevocationRepository()
 
 
-def still_valid(principal: Principal) -> Principal:
-    """Refuse a verified token issued before its account's access was changed (disabled, roles edited)."""
-    from chalicelib.auth.tokens import Unauthenticated
+@cache
+def access_gate() -> AccessGate:
+    """Tokens refused before they expire: accounts whose access changed, signed-out console sessions."""
+    from chalicelib.auth.revocation import AccessGate
 
-    if principal.username:
-        revoked = revocations().revoked_at(principal.username)
-        if revoked is not None and principal.issued_at <= revoked:
-            raise Unauthenticated(
-                "Quyền truy cập của tài khoản vừa thay đổi; vui lòng đăng nhập lại.",
-                "This account's access changed; sign in again.",
-            )
-    return principal
+    return AccessGate(revocations())
+
+
+@cache
+def catalog_service() -> CatalogService:
+    from chalicelib.domain.catalog import CatalogService
+    from chalicelib.reference.geography import load_geography
+
+    return CatalogService(surveys(), load_geography)
+
+
+@cache
+def results_service() -> ResultsService:
+    from chalicelib.domain.results import ResultsService
+    from chalicelib.reference.geography import load_geography
+
+    return ResultsService(surveys(), aggregates(), load_geography)
+
+
+@cache
+def report_service() -> ReportService:
+    from chalicelib.domain.reports import ReportService
+    from chalicelib.store.events import publish
+
+    return ReportService(reports_store(), surveys(), publish, audit())
+
+
+@cache
+def audit_reader() -> AuditReader:
+    from chalicelib.domain.audit import AuditReader
+
+    return AuditReader(audit_repository())
+
+
+@cache
+def agency_directory() -> AgencyDirectory:
+    from chalicelib.domain.agencies import AgencyDirectory
+    from chalicelib.reference.agencies import agency_registry
+
+    return AgencyDirectory(agency_registry(), agency_settings(), surveys())
 
 
 def reset() -> None:
@@ -250,6 +287,12 @@ def reset() -> None:
         identity_directory,
         user_admin,
         revocations,
+        access_gate,
+        catalog_service,
+        results_service,
+        report_service,
+        audit_reader,
+        agency_directory,
     ):
         factory.cache_clear()
     reset_settings()

@@ -1,56 +1,61 @@
-"""Protected routes: one decorator authenticates the bearer token and checks the permission matrix.
+"""Who is calling: the bearer token of an API request, or the session cookie of a console page.
 
-The registry it fills is read by the OpenAPI document (which role may call what) and by the
-generated route x role x scope test, so the three can never disagree.
+Authentication only; what the caller may do is decided by `chalicelib.auth.authorize`, called by the
+route declarations in chalicelib/api/operations.py.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from chalicelib.api import request
 
 if TYPE_CHECKING:
-    from chalicelib.auth.tokens import Principal
+    from chalicelib.auth.principal import Principal
 
 
-class Protection(NamedTuple):  # not a dataclass: app.py imports this module, and its cold start counts
-    permission: str
-    agency_param: str | None  # the route parameter naming the agency the resource belongs to
-    any_scope: bool = False  # the resource is the caller's own (e.g. who am I): any grant of the permission
-
-
-PROTECTED: dict[str, Protection] = {}  # view function name -> its protection
-
-
-def protected(
-    permission: str, agency_param: str | None = None, any_scope: bool = False
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The view receives the verified Principal first; a missing/invalid token is 401, a missing grant 403."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        PROTECTED[view.__name__] = Protection(permission, agency_param, any_scope)
-
-        @functools.wraps(view)
-        def wrapped(**kwargs: Any) -> Any:
-            from chalicelib.auth.permissions import NATIONAL
-
-            principal = current_principal()
-            if any_scope:
-                principal.require(permission, principal.agency or NATIONAL)
-            else:
-                principal.require(permission, kwargs.get(agency_param) if agency_param else None)
-            return view(principal, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
-def current_principal() -> Principal:
-    from app import app
+def bearer_principal() -> Principal:
     from chalicelib import wiring
     from chalicelib.auth.tokens import authenticate
 
-    request = app.current_request
-    return wiring.still_valid(authenticate(request.headers if request is not None else {}, wiring.token_config()))
+    return wiring.access_gate().still_valid(authenticate(request.current().headers, wiring.token_config()))
+
+
+def console_session() -> tuple[Principal, str] | None:
+    """The signed-in official and their session token, or None (no cookie, expired, revoked, signed out)."""
+    from chalicelib import wiring
+    from chalicelib.api import session
+    from chalicelib.domain.errors import DomainError
+
+    try:
+        principal, token = session.session_principal(request.current().headers, wiring.token_config())
+        return wiring.access_gate().session_valid(principal, token), token
+    except DomainError:
+        return None
+
+
+def posted_form(max_bytes: int) -> dict[str, list[str]]:
+    """A console form: url-encoded, within size, carrying its CSRF field (checked against the session later)."""
+    from chalicelib.domain.errors import BadQuery, BodyTooLarge
+
+    raw = request.raw_body()
+    if len(raw) > max_bytes:
+        raise BodyTooLarge()
+    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    if not (form.get("csrf") or [""])[0]:
+        raise BadQuery(
+            "Biểu mẫu thiếu mã phiên làm việc; vui lòng tải lại trang.", "The form lacks its CSRF token.", field="csrf"
+        )
+    return form
+
+
+def check_csrf(token: str, form: dict[str, list[str]]) -> None:
+    from chalicelib.api import session
+    from chalicelib.auth.principal import Forbidden
+    from chalicelib.settings import settings
+
+    if not session.csrf_ok(token, settings().hmac_key, (form.get("csrf") or [""])[0]):
+        raise Forbidden(
+            "Phiên làm việc không hợp lệ (CSRF); vui lòng tải lại trang.", "Invalid CSRF token; reload the page."
+        )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from chalice import Response
@@ -54,7 +52,7 @@ def html_response(
     )
 
 
-def error_response(error: DomainError) -> Response:
+def json_error(error: DomainError) -> Response:
     return json_response(error.to_dict(), status=error.status)
 
 
@@ -68,20 +66,15 @@ def internal_error() -> dict[str, Any]:
     }
 
 
-def api_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Every JSON route: a domain error becomes its status and code; anything else a logged 500."""
+def server_error(view_name: str, error: BaseException, *, html: bool) -> Response:
+    """An unexpected failure: logged with its traceback, answered 500 with no detail."""
+    log.error("unhandled error in %s", view_name, exc_info=error)
+    if not html:
+        return json_response(internal_error(), status=500)
+    from chalicelib.web.pages import render_error
 
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except DomainError as exc:
-            return error_response(exc)
-        except Exception:
-            log.exception("unhandled error in %s", view.__name__)
-            return json_response(internal_error(), status=500)
-
-    return wrapped
+    body = internal_error()["error"]
+    return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
 
 
 def error_page(error: DomainError) -> Response:
@@ -90,24 +83,16 @@ def error_page(error: DomainError) -> Response:
     return html_response(render_error(error.status, error.code, error.message_vi, error.message_en), error.status)
 
 
-def internal_error_page() -> Response:
-    from chalicelib.web.pages import render_error
+def text_response(body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Response:
+    """Lambda's proxy response must be JSON: every body we serve is UTF-8 text (no binary types)."""
+    return Response(
+        body=body.decode("utf-8"), status_code=200, headers={"Content-Type": content_type, **(headers or {})}
+    )
 
-    body = internal_error()["error"]
-    return html_response(render_error(500, body["code"], body["message"], body["message_en"]), 500)
 
-
-def page_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Every HTML route: the same mapping, rendered as a page a citizen can read."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except DomainError as exc:
-            return error_page(exc)
-        except Exception:
-            log.exception("unhandled error in %s", view.__name__)
-            return internal_error_page()
-
-    return wrapped
+def redirect(location: str, cookie: str | list[str] | None = None, *, after_post: bool = False) -> Response:
+    """302, or 303 after a POST (the browser then GETs the page: a reload does not post again)."""
+    headers: dict[str, str | list[str]] = {"Location": location, "Cache-Control": "no-store"}
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return Response(body="", status_code=303 if after_post else 302, headers=headers)

@@ -103,3 +103,19 @@ def csrf_ok(session_token: str, key: bytes, presented: str) -> bool:
     # as bytes: compare_digest refuses non-ASCII text, and a form can carry anything
     expected = csrf_token(session_token, key).encode()
     return bool(presented) and hmac.compare_digest(expected, presented.encode("utf-8", "replace"))
+
+
+def begin_sign_in(config: Any, redirect_uri: str) -> tuple[str, str]:
+    """The provider's authorization URL and the value of the short-lived state cookie."""
+    return authorize_url(config, redirect_uri)
+
+
+def finish_sign_in(config: Any, code: str | None, state: str | None, state_cookie: str, redirect_uri: str) -> str:
+    """The verified ID token of a finished sign-in; Unauthenticated if the state does not match the cookie."""
+    if not state_cookie or not code or state != state_cookie:
+        raise Unauthenticated(
+            "Phiên đăng nhập không hợp lệ; vui lòng đăng nhập lại.", "Invalid sign-in state; sign in again."
+        )
+    token = exchange_code(config, code, redirect_uri)
+    verify_token(token, config)
+    return token

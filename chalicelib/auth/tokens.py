@@ -10,47 +10,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.auth.permissions import NATIONAL, ROLE_IDS, Grant, allows
-from chalicelib.domain.errors import DomainError
+from chalicelib.auth.permissions import NATIONAL, ROLE_IDS, Grant
+from chalicelib.auth.principal import Forbidden, Principal, Unauthenticated
 
 GROUPS_CLAIM = "cognito:groups"  # Cognito puts group names here; the local IdP does the same
 AGENCY_CLAIM = "custom:agency"  # a user-pool attribute: "national" or an agency code such as "P01"
-
-
-class Unauthenticated(DomainError):
-    code = "unauthenticated"
-    status = 401
-    message_vi = "Vui lòng đăng nhập để tiếp tục."
-    message_en = "Sign in to continue."
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
-    status = 403
-    message_vi = "Tài khoản của Ông/Bà không có quyền thực hiện thao tác này."
-    message_en = "Your account may not do this."
-
-
-@dataclass(frozen=True)
-class Principal:
-    sub: str
-    name: str
-    grants: tuple[Grant, ...]
-    username: str = ""  # the directory's login name (cognito:username / username)
-    issued_at: float = 0.0  # the token's iat: a token issued before its account's access changed is refused
-
-    @property
-    def agency(self) -> str | None:
-        scopes = {g.scope for g in self.grants}
-        return next(iter(scopes)) if len(scopes) == 1 else None
-
-    def can(self, permission: str, agency: str | None = None) -> bool:
-        return allows(self.grants, permission, agency)
-
-    def require(self, permission: str, agency: str | None = None) -> Principal:
-        if not self.can(permission, agency):
-            raise Forbidden(details=[{"permission": permission, "agency": agency}])
-        return self
 
 
 @dataclass(frozen=True)
@@ -116,7 +80,16 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     username = str(claims.get("cognito:username") or claims.get("username") or "")
     issued = claims.get("iat")
     issued_at = float(issued) if isinstance(issued, (int, float)) and not isinstance(issued, bool) else 0.0
-    return Principal(sub=str(claims["sub"]), name=name, grants=grants, username=username, issued_at=issued_at)
+    expires = claims.get("exp")
+    expires_at = float(expires) if isinstance(expires, (int, float)) and not isinstance(expires, bool) else 0.0
+    return Principal(
+        sub=str(claims["sub"]),
+        name=name,
+        grants=grants,
+        username=username,
+        issued_at=issued_at,
+        expires_at=expires_at,
+    )
 
 
 def bearer(headers: Any) -> str:

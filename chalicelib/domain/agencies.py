@@ -208,3 +208,108 @@ def frame_ancestors(origins: Iterable[str]) -> str:
     """The CSP source list for a widget page: the agency's origins, or 'none' when it has none."""
     listed = " ".join(origins)
     return listed or "'none'"
+
+
+class AgencyReference(Protocol):
+    """The agency registry (chalicelib/reference/agencies.py): every ministry and province with validity dates."""
+
+    def get(self, code: str) -> Any: ...
+
+    def all(self) -> tuple[Any, ...]: ...
+
+    def on(self, day: date | None = None) -> tuple[Any, ...]: ...
+
+
+class OpenSurveys(Protocol):
+    def list_current(self) -> list[Any]: ...
+
+
+class AgencyDirectory:
+    """What is read about agencies: the public reference, widget framing, embed code, the console's views."""
+
+    def __init__(
+        self,
+        registry: AgencyReference,
+        store: AgencySettingsStore,
+        surveys: OpenSurveys,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._registry, self._store, self._surveys, self._today = registry, store, surveys, today
+
+    def reference(self, on: str | None, include_ended: bool) -> dict[str, Any]:
+        """Agencies in force on a day (default today), or every agency ever known."""
+        from chalicelib.domain.errors import BadQuery
+
+        if include_ended:
+            return {"on": None, "agencies": [a.to_dict() for a in self._registry.all()]}
+        try:
+            day = date.fromisoformat(on) if on else self._today()
+        except ValueError:
+            raise BadQuery("Ngày không hợp lệ (dạng YYYY-MM-DD).", "Invalid date (YYYY-MM-DD).", field="on") from None
+        return {"on": day.isoformat(), "agencies": [a.to_dict() for a in self._registry.on(day)]}
+
+    def agency(self, code: str) -> Any:
+        found = self._registry.get(code)
+        if found is None:
+            raise AgencyNotFound(field="agency")
+        return found
+
+    def frame_ancestors(self, agency: str | None) -> str:
+        """The CSP frame-ancestors of a widget page embedded by this agency ('none' if unknown or unset)."""
+        if not agency or self._registry.get(agency) is None:
+            return "'none'"
+        return frame_ancestors(self._store.get(agency).embed_origins)
+
+    def embed_snippets(self, agency: str, base: str) -> list[dict[str, str]]:
+        """What an agency's web team pastes into its site, one per open survey."""
+        import html
+
+        snippets = []
+        for survey in self._surveys.list_current():
+            if not survey.is_open():
+                continue
+            title = survey.definition["title"]
+            title_vi = str(title.get("vi") if isinstance(title, dict) else title)
+            src = f"{base}/s/{survey.id}?embed=1&amp;agency={agency}"
+            label = html.escape(title_vi, quote=True)  # pasted as HTML into the agency's page
+            snippets.append(
+                {
+                    "survey_id": survey.id,
+                    "title": title_vi,
+                    "script": (
+                        f'<div data-par-survey="{survey.id}" data-par-agency="{agency}"></div>\n'
+                        f'<script src="{base}/static/embed.js" async></script>'
+                    ),
+                    "iframe": (
+                        f'<iframe src="{src}" title="{label}" loading="lazy" '
+                        'style="width:100%;min-height:640px;border:0"></iframe>'
+                    ),
+                }
+            )
+        return snippets
+
+    def overview(self, principal: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The console's agency list: every agency for a national official, their own for an agency's; and ended ones."""
+        national = principal.can("console.view", None)
+        if national:
+            shown, stored = list(self._registry.on(self._today())), self._store.all()
+        else:
+            own = self._registry.get(principal.agency or "")
+            shown = [own] if own else []
+            stored = {own.code: self._store.get(own.code)} if own else {}
+        rows = [{**a.to_dict(), "origins": len(stored[a.code].embed_origins) if a.code in stored else 0} for a in shown]
+        today = set(self._registry.on(self._today()))
+        ended = [a.to_dict() for a in self._registry.all() if a not in today] if national else []
+        return rows, ended
+
+    def console_view(self, principal: Any, agency: str, base: str) -> dict[str, Any]:
+        """One agency's console page: reference, settings, embed code, and what this official may do there."""
+        reference = self.agency(agency)
+        return {
+            "agency": reference.to_dict(),
+            "settings": self._store.get(agency).to_dict(),
+            "snippets": self.embed_snippets(agency, base),
+            # an agency that has ended keeps its history but takes no new settings
+            "can_edit": principal.can("agency.manage", agency) and reference.valid_on(self._today()),
+            "can_manage_users": principal.can("user.manage", agency),
+        }

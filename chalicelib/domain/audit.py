@@ -16,10 +16,11 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+from chalicelib.domain.clock import stamp, utcnow
 from chalicelib.domain.errors import DomainError
 
 GENESIS = "0" * 64  # prev_hash of the first entry
@@ -118,9 +119,7 @@ def snapshot(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def utc_timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("audit timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp(moment)
 
 
 def build_entry(
@@ -291,17 +290,13 @@ class AuditStore(Protocol):
         ...
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class AuditLog:
     """Records who did what to which object, with the before and after, as the next link of the chain."""
 
     def __init__(
         self,
         store: AuditStore,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         attempts: int = RECORD_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -399,3 +394,41 @@ def to_csv(entries: Iterable[AuditEntry]) -> bytes:
         )
         writer.writerow([_cell(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
+
+
+class AuditEntries(Protocol):
+    def head(self) -> tuple[int, str] | None: ...
+
+    def entries(self, from_seq: int = 1, to_seq: int | None = None) -> Iterable[AuditEntry]: ...
+
+
+class AuditReader:
+    """The audit log for inspectors: pages in sequence order, the latest entries, the whole log as CSV."""
+
+    MAX_PAGE = 500
+
+    def __init__(self, store: AuditEntries) -> None:
+        self._store = store
+
+    def page(self, from_seq: str | None, limit: str | None) -> dict[str, Any]:
+        """from_seq and limit as sent in a query (their documented schemas already checked them)."""
+        start = int(from_seq) if from_seq and from_seq.isdigit() else 1
+        size = min(int(limit), self.MAX_PAGE) if limit and limit.isdigit() and int(limit) > 0 else 100
+        entries = []
+        for entry in self._store.entries(from_seq=start):
+            entries.append(entry.to_dict())
+            if len(entries) >= size:
+                break
+        next_seq = entries[-1]["seq"] + 1 if len(entries) == size else None
+        return {"entries": entries, "next_from_seq": next_seq}
+
+    def latest(self, count: int = 10) -> list[dict[str, Any]]:
+        """The newest entries first, read from the head back (not the whole log)."""
+        head = self._store.head()
+        if head is None:
+            return []
+        first = max(1, head[0] - count + 1)
+        return [e.to_dict() for e in self._store.entries(from_seq=first, to_seq=head[0])][::-1]
+
+    def csv(self) -> bytes:
+        return to_csv(self._store.entries())

@@ -118,3 +118,17 @@ class EditConflict(DomainError):
     status = 409
     message_vi = "Nội dung này vừa được người khác thay đổi. Vui lòng tải lại trang, xem thay đổi rồi sửa lại."
     message_en = "Someone else changed this a moment ago. Reload, look at their change and edit again."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    message_vi = "Không tìm thấy nội dung yêu cầu."
+    message_en = "Not found."
+
+
+class BadQuery(DomainError):
+    code = "invalid_query"
+    status = 400
+    message_vi = "Tham số truy vấn không hợp lệ."
+    message_en = "Invalid query parameter."

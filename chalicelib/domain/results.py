@@ -7,12 +7,12 @@ design weights come with the sampling module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from statistics import fmean
-from typing import Any
+from typing import Any, Protocol
 
-from chalicelib.domain.aggregation import NATIONAL, UNIT_PREFIX
-from chalicelib.domain.errors import InvalidScope
+from chalicelib.domain.aggregation import NATIONAL, UNIT_PREFIX, aggregate_pk
+from chalicelib.domain.errors import InvalidScope, NotFound
 from chalicelib.domain.responses import ACCEPTED, FLAGGED, RECEIVED, REJECTED, STATUSES
 from chalicelib.domain.survey import Item, Survey
 
@@ -177,3 +177,66 @@ def _distributions(survey: Survey, counts: dict[str, int], texts: dict[str, dict
             }
         )
     return out
+
+
+class AggregateReader(Protocol):
+    def scope_items(self, pk: str) -> list[dict[str, Any]]: ...
+
+
+class SurveyVersions(Protocol):
+    def list_current(self) -> list[Survey]: ...
+
+    def get(self, survey_id: str, version: int | None = None) -> Survey: ...
+
+
+class ResultsService:
+    """Live results of a survey in a scope, and the officials' dashboards, read from the aggregates only."""
+
+    def __init__(self, surveys: SurveyVersions, aggregates: AggregateReader, geography: Callable[[], Any]) -> None:
+        self._surveys, self._aggregates, self._geography = surveys, aggregates, geography
+
+    def results(
+        self, survey_id: str, scope: str | None, include_flagged: bool, version: str | None = None
+    ) -> tuple[Survey, dict[str, Any]]:
+        from chalicelib.domain.catalog import version_of
+
+        survey = self._surveys.get(survey_id, version_of(version))
+        scope = parse_scope(scope)
+        items = self._aggregates.scope_items(aggregate_pk(survey.key, scope))
+        return survey, compute_results(survey, items, scope, include_flagged)
+
+    def agency_scope(self, agency: str | None) -> str:
+        """An agency's results scope: a province agency 'P01' reads scope 'p01'; the Ministry reads 'all'."""
+        if agency is None or agency == "national":
+            return NATIONAL
+        if len(agency) == 3 and agency[0] == "P" and self._geography().province(agency[1:]) is not None:
+            return f"p{agency[1:]}"
+        raise NotFound("Không có cơ quan với mã này.", "No agency with that code.", field="agency")
+
+    def dashboard(self, agency: str | None) -> dict[str, Any]:
+        """Response counts and the index (flagged included) of every current survey in an agency's area."""
+        scope = self.agency_scope(agency)
+        surveys = []
+        for survey in self._surveys.list_current():
+            items = self._aggregates.scope_items(aggregate_pk(survey.key, scope))
+            data = compute_results(survey, items, scope, True)
+            surveys.append(
+                {
+                    "id": survey.id,
+                    "version": survey.version,
+                    "title": survey.definition["title"],
+                    "status": survey.status,
+                    "counts": data["counts"],
+                    "index_with_flagged": (data.get("index") or {}).get("value"),
+                }
+            )
+        return {"agency": agency or "national", "scope": scope, "surveys": surveys}
+
+    def console_dashboard(self, principal: Any) -> dict[str, Any]:
+        """The console's dashboard follows the matrix: counts only for roles with results.read on their scope."""
+        agency = None if principal.can("console.view", None) else principal.agency
+        if not principal.can("results.read", agency):
+            return {"agency": agency or "national", "scope": "none", "surveys": [], "why": "no_results_permission"}
+        if agency is not None and not agency.startswith("P"):  # a ministry: results are by place, not by ministry
+            return {"agency": agency, "scope": "none", "surveys": [], "why": "no_area"}
+        return self.dashboard(agency)

@@ -17,17 +17,6 @@ SPEEDER = "speeder"
 NO_TIMING = "no_timing"
 STRAIGHTLINE = "straightline"
 
-REASONS = {
-    HONEYPOT: ("Trường ẩn chống bot đã bị điền.", "The hidden anti-bot field was filled."),
-    SPEEDER: (
-        "Thời gian trả lời quá ngắn so với trung vị của cuộc khảo sát.",
-        "Completed much faster than the survey's median.",
-    ),
-    NO_TIMING: ("Phiếu trực tuyến không có thời điểm bắt đầu.", "An online submission without a start time."),
-    STRAIGHTLINE: ("Chọn cùng một mức cho mọi dòng của bảng câu hỏi.", "The same answer on every row of a grid."),
-}
-
-
 @dataclass(frozen=True)
 class DurationStats:
     """Completion times seen so far for a survey version, as the log-bucket histogram of the aggregates."""

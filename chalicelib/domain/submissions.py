@@ -8,9 +8,10 @@ import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.clock import stamp, utcnow
 from chalicelib.domain.errors import (
     BodyTooLarge,
     InvalidJson,
@@ -130,7 +131,7 @@ class SubmissionService:
     ) -> None:
         self._catalog, self._store, self._locations = catalog, store, locations
         self._hasher, self._max_body = hasher, max_body_bytes
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or utcnow
 
     def parse_body(self, raw: bytes | str | None, content_type: str | None) -> dict[str, Any]:
         return parse_json_object(raw, content_type or "application/json", self._max_body)
@@ -210,7 +211,7 @@ class SubmissionService:
             province=body["province"],
             commune=body.get("commune"),
             paradata=paradata,
-            received_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            received_at=stamp(now),
             content_hash=content_hash(body),
             honeypot=str(body.get("website") or "")[:500],
             identifiers=identifiers,

@@ -9,7 +9,6 @@ from typing import Any
 from chalicelib.domain.errors import InvalidDefinition
 
 OTHER_SUFFIX = "__other"  # answers[<question>__other] holds the free text of an option with other_text
-ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 # Counters per aggregate item: 256 "#ab :0, " clauses keep an UpdateExpression near 2.3 KB, well under
 # DynamoDB's 4 KB (moto needs infra/local/moto_patches.py beyond ~150 clauses).
 PAGE_CELLS = 256

@@ -8,7 +8,7 @@ roles (Cognito groups) and one scope (the `custom:agency` attribute: "national" 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -17,7 +17,7 @@ from chalicelib.domain.audit import Actor, AuditLog
 from chalicelib.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from chalicelib.auth.tokens import Principal
+    from chalicelib.auth.principal import Principal
 
 _T = TypeVar("_T")
 
@@ -94,6 +94,12 @@ class Created:
     # The local directory hands the first password back to show once; Cognito e-mails an invitation (None).
     temporary_password: str | None = field(default=None, repr=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        answer: dict[str, Any] = {"user": self.user.to_dict()}
+        if self.temporary_password:
+            answer["temporary_password"] = self.temporary_password
+        return answer
+
 
 class IdentityDirectory(Protocol):
     """Where officials' accounts live. Every method raises UserNotFound for an unknown username."""
@@ -150,10 +156,12 @@ class UserAdminService:
         self._revoke = revoke or (lambda _username: None)
 
     def list_users(self, principal: Principal, agency: str) -> list[DirectoryUser]:
+        self._scope(agency)
         self._reach(principal, agency)
         return [u for u in self._directory.list_users() if u.agency == agency]
 
     def get_user(self, principal: Principal, agency: str, username: str) -> DirectoryUser:
+        self._scope(agency)
         self._reach(principal, agency)
         user = self._directory.get_user(username)
         if user.agency != agency:
@@ -161,6 +169,7 @@ class UserAdminService:
         return user
 
     def create_user(self, principal: Principal, actor: Actor, agency: str, new: NewUser) -> Created:
+        self._scope(agency)
         self._reach(principal, agency)
         self._exists_today(agency)
         new = NewUser(new.username.strip().lower(), " ".join(new.name.split()), new.email.strip(), new.roles, agency)
@@ -233,6 +242,13 @@ class UserAdminService:
         return changed
 
     # ---------------------------------------------------------------- rules
+    def _scope(self, agency: str) -> None:
+        """The scope a request is about (its path): an unknown agency is not found, as a page would be."""
+        from chalicelib.domain.agencies import AgencyNotFound
+
+        if agency != NATIONAL and not self._known(agency):
+            raise AgencyNotFound(field="agency")
+
     def _reach(self, principal: Principal, agency: str) -> None:
         if agency != NATIONAL and not self._known(agency):
             raise InvalidUser("Không có cơ quan với mã này.", "No agency with that code.", field="agency")
@@ -296,3 +312,37 @@ class UserAdminService:
         except Exception:  # the directory is down or the account does not exist: nothing to show
             return None
         return {"roles": list(user.roles), "agency": user.agency, "enabled": user.enabled}
+
+
+# --- what the console offers an administrator -----------------------------------------------------
+def role_choices(principal: Principal) -> list[dict[str, Any]]:
+    """Roles shown on an account's page: an agency administrator is not offered what only the Ministry grants."""
+    from chalicelib.auth.permissions import ROLES
+
+    return [
+        {"id": r.id, "label": r.label_vi, "national_only": r.id in NATIONAL_ONLY_ROLES}
+        for r in ROLES
+        if r.id not in NATIONAL_ONLY_ROLES or principal.can("user.manage", None)
+    ]
+
+
+def grantable_roles(agency: str) -> list[dict[str, str]]:
+    """Roles an account of this scope may hold."""
+    from chalicelib.auth.permissions import ROLES
+
+    return [{"id": r.id, "label": r.label_vi} for r in ROLES if agency == NATIONAL or r.id not in NATIONAL_ONLY_ROLES]
+
+
+def role_labels() -> dict[str, str]:
+    from chalicelib.auth.permissions import ROLES
+
+    return {r.id: r.label_vi for r in ROLES}
+
+
+def scopes_in_reach(principal: Principal, in_force: Iterable[Any], own: Any) -> list[dict[str, str]]:
+    """Where an administrator may move an account: anywhere for the Ministry, their own agency otherwise."""
+    if principal.can("user.manage", None):
+        return [{"code": NATIONAL, "name": "Toàn quốc (Bộ Nội vụ)"}] + [
+            {"code": a.code, "name": a.name} for a in in_force
+        ]
+    return [{"code": own.code, "name": own.name}] if own else []

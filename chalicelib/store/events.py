@@ -8,8 +8,6 @@ from typing import Any
 from chalicelib.settings import settings
 from chalicelib.store.aws import client
 
-SOURCE_REPORTS = "par.reports"
-
 
 def publish(source: str, detail_type: str, detail: dict[str, Any]) -> None:
     result = client("events").put_events(

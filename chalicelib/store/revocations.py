@@ -1,10 +1,7 @@
-"""Access revoked before a token expires: disabling an account or changing its roles takes effect now.
+"""The revocations table behind chalicelib/auth/revocation.py: accounts whose access changed, signed-out sessions.
 
-Tokens are verified by signature alone (no call to the issuer per request), so a token issued before
-its account was disabled would otherwise work until it expires (up to an hour). Each change of
-access writes the username and the time here; a token issued at or before that time is refused. A
-warm container re-reads an account's entry every few seconds; entries expire after a day, long
-after every token issued before them has.
+Keyed by a lower-cased username or a session digest ("session:<sha256>"). A warm container re-reads an
+account's entry every few seconds; entries expire by TTL, after every token issued before them has.
 """
 
 from __future__ import annotations
@@ -25,26 +22,28 @@ class RevocationRepository:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, float | None]] = {}
 
-    def revoke(self, username: str, at: float | None = None) -> None:
+    def revoke(self, username: str, at: float | None = None, keep_seconds: int | None = None) -> None:
         moment = time.time() if at is None else at
+        keep = KEEP_SECONDS if keep_seconds is None else keep_seconds
         client("dynamodb").put_item(
             TableName=self._table,
             Item={
                 "username": {"S": username.lower()},
                 "revoked_at": {"N": f"{moment:.3f}"},
-                "expires_at": {"N": str(int(moment) + KEEP_SECONDS)},
+                "expires_at": {"N": str(int(moment) + keep)},
             },
         )
         with self._lock:
             self._cache.pop(username.lower(), None)
 
-    def revoked_at(self, username: str) -> float | None:
+    def revoked_at(self, username: str, fresh: bool = False) -> float | None:
         key = username.lower()
         now = time.monotonic()
         hit = self._cache.get(key)
-        if hit and now - hit[0] < self._ttl:
+        if hit and not fresh and now - hit[0] < self._ttl:
             return hit[1]
-        item = client("dynamodb").get_item(TableName=self._table, Key={"username": {"S": key}}).get("Item")
+        answer = client("dynamodb").get_item(TableName=self._table, Key={"username": {"S": key}}, ConsistentRead=fresh)
+        item = answer.get("Item")
         value = float(item["revoked_at"]["N"]) if item else None
         with self._lock:
             self._cache[key] = (now, value)

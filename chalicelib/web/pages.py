@@ -1,9 +1,7 @@
-"""Server-rendered citizen pages (portal, survey form, receipt, live results, reports) and form-post parsing."""
+"""Server-rendered pages: the citizens' portal, survey form, receipt, live results, reports, and the console."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalicelib.domain.survey import OTHER_SUFFIX, Survey
+from chalicelib.web.forms import PROVINCE_MESSAGE, REQUIRED_MESSAGE
 
 if TYPE_CHECKING:
     import jinja2
@@ -25,10 +24,6 @@ STATIC_TYPES = {
     "frame.js": "text/javascript; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",  # loaded by agencies' sites by a fixed URL: not immutable
 }
-UNVERSIONED = frozenset({"embed.js"})
-FORM_CLIENT = "form-html/1"
-REQUIRED_MESSAGE = "Vui lòng trả lời câu hỏi bắt buộc này."
-PROVINCE_MESSAGE = "Vui lòng chọn tỉnh/thành phố nơi Ông/Bà đang sinh sống."
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 
 
@@ -226,103 +221,6 @@ def render_reports(reports: list[dict[str, Any]]) -> str:
 
 def render_error(status: int, code: str, message_vi: str, message_en: str) -> str:
     return _render("error.html", status=status, code=code, message_vi=message_vi, message_en=message_en)
-
-
-# --- form posts --------------------------------------------------------------------------------
-def form_to_submission(survey: Survey, form: dict[str, list[str]]) -> dict[str, Any]:
-    """A posted urlencoded form (parse_qs result) as a submission body (schemas/submission.schema.json)."""
-
-    def first(name: str) -> str:
-        return (form.get(name) or [""])[0]
-
-    version: int | str = first("survey_version").strip()
-    with contextlib.suppress(ValueError):
-        version = int(version)
-    paradata: dict[str, Any] = {"started_at": first("started_at"), "client": FORM_CLIENT}
-    page_ms = _page_ms(first("page_ms"))
-    if page_ms:
-        paradata["page_ms"] = page_ms
-    body: dict[str, Any] = {
-        "id": first("id").strip(),
-        "survey_version": version,
-        "channel": first("channel"),
-        "province": first("province"),
-        "answers": _answers(survey, form),
-        "paradata": paradata,
-    }
-    for name in ("commune", "website"):
-        if first(name):
-            body[name] = first(name)
-    return body
-
-
-def missing_required(survey: Survey, answers: dict[str, Any]) -> list[str]:
-    """Ids of the required items without an answer, in form order."""
-    return [item.id for item in survey.items if item.required and not _answered(answers.get(item.id))]
-
-
-def form_errors(survey: Survey, submission: dict[str, Any]) -> dict[str, str]:
-    """Every gap of a posted form at once, in form order: the province, then each required item."""
-    errors: dict[str, str] = {}
-    if not str(submission.get("province") or "").strip():
-        errors["province"] = PROVINCE_MESSAGE
-    errors.update(dict.fromkeys(missing_required(survey, submission.get("answers") or {}), REQUIRED_MESSAGE))
-    return errors
-
-
-def field_of(path: str | None) -> str:
-    """The form field named by an API error path: '/answers/q9_01' -> 'q9_01', '/province' -> 'province'."""
-    if not path:
-        return ""
-    parts = [p for p in path.split("/") if p]
-    return parts[-1] if parts else ""
-
-
-def _answers(survey: Survey, form: dict[str, list[str]]) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    for item in survey.items:
-        posted = [v for v in form.get(item.id, []) if v != ""]
-        if item.kind == "multi":
-            chosen = list(dict.fromkeys(posted))
-            if chosen:
-                answers[item.id] = chosen
-        elif item.kind == "text":
-            if posted and posted[0].strip():
-                answers[item.id] = posted[0]
-        elif posted:
-            answers[item.id] = posted[0]
-        if item.other_options:
-            other = (form.get(item.id + OTHER_SUFFIX) or [""])[0]
-            if other.strip():
-                answers[item.id + OTHER_SUFFIX] = other
-    return answers
-
-
-def _page_ms(raw: str) -> dict[str, int]:
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    clean = {
-        str(k)[:64]: int(v)
-        for k, v in data.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
-    }
-    return dict(list(clean.items())[:50])
-
-
-def _answered(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, list | tuple):
-        return any(_answered(v) for v in value)
-    return True
 
 
 def _as_list(value: Any) -> list[str]:

@@ -380,6 +380,7 @@ class LocalIdentityProvider:
             "iat": now,
             "exp": now + lifetime,
             "token_use": token_use,
+            "jti": secrets.token_urlsafe(12),  # as Cognito's: two tokens issued in the same second still differ
         }
         claims["aud" if token_use == "id" else "client_id"] = CLIENT_ID
         claims.update(overrides)

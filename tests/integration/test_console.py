@@ -82,6 +82,12 @@ def test_a_forged_state_or_session_or_csrf_is_refused(live_stack):
     status, headers, _ = fetch(f"{live_stack.api_url}/admin/logout", cookie=admin, data=f"csrf={token}".encode())
     assert status == 303  # after a POST: the browser GETs the next page
     assert "Max-Age=0" in headers["set-cookie"][0]
+    # AND the old session value, replayed from a copy of the cookie, opens nothing any more
+    assert fetch(f"{live_stack.api_url}/admin", cookie=admin)[0] == 302
+    assert fetch(f"{live_stack.api_url}/admin/audit", cookie=admin)[0] == 302
+    # while another session of the same official goes on
+    other = sign_in(live_stack, "admin")
+    assert fetch(f"{live_stack.api_url}/admin", cookie=other)[0] == 200
 
 
 def test_sign_in_failures_lock_the_account_without_revealing_which_accounts_exist(live_stack):

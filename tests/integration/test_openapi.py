@@ -47,3 +47,14 @@ def test_real_answers_match_the_documented_schemas(live_stack, sipas):
     assert status == 200
     assert json.dumps(contract["submission_schema"])  # the compiled schema is served as JSON
     jsonschema.validate(submission, contract["submission_schema"])
+
+
+def test_every_declared_operation_is_routed_and_every_route_declared():
+    """Both ways: a declaration without a route, or a route without one, is a failure (not a silent gap)."""
+    from app import app
+    from chalicelib.api.operations import OPERATIONS
+
+    routed = {entry.view_name for methods in app.routes.values() for entry in methods.values()}
+    assert routed == set(OPERATIONS)
+    ids = [op.operation_id for op in OPERATIONS.values()]
+    assert len(ids) == len(set(ids))

@@ -10,8 +10,9 @@ import pytest
 @pytest.mark.parametrize("name", ["site.css", "form.js"])
 def test_static_assets_become_a_json_serialisable_proxy_response(name):
     import app as app_module
+    from chalicelib.api.citizen import static_file
 
-    response = app_module.static_file(name)
+    response = static_file(name=name)
     proxy = response.to_dict(app_module.app.api.binary_types)
     assert isinstance(proxy["body"], str)
     json.dumps(proxy)

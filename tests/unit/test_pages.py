@@ -17,7 +17,7 @@ import pytest
 from chalicelib.domain.results import compute_results
 from chalicelib.domain.survey import Survey
 from chalicelib.reference.geography import Geography, load_geography
-from chalicelib.web import pages
+from chalicelib.web import forms, pages
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
@@ -223,7 +223,7 @@ def test_errors_are_summarised_on_top_and_marked_on_each_field(survey: Survey, g
 
 def test_summary_groups_the_missing_rows_of_a_matrix(survey: Survey, geography: Geography) -> None:
     missing = [f"q9_{i:02d}" for i in range(1, 15)]  # every row of Q9 part I
-    html = render(survey, geography, errors=pages.form_errors(survey, {"province": "01", "answers": {}}))
+    html = render(survey, geography, errors=forms.form_errors(survey, {"province": "01", "answers": {}}))
     summary = re.search(r'<div id="errsum"[^>]*>(.*?)</div>', html, re.DOTALL)
     assert summary
     entries = re.findall(r'<li><a href="#(i-\w+)">([^<]*)</a></li>', summary.group(1))
@@ -268,13 +268,13 @@ def test_personal_data_question_explains_its_purpose(definition: dict[str, Any],
 # --- form posts --------------------------------------------------------------------------------
 def test_a_fully_answered_form_is_a_valid_submission(survey: Survey, form_html: str) -> None:
     form = filled_form(form_html)
-    body = pages.form_to_submission(survey, form)
+    body = forms.form_to_submission(survey, form)
     fastjsonschema.compile(survey.submission_schema())(body)  # raises when not valid
     assert body["id"] == RESPONSE_ID
     assert body["survey_version"] == 1
     assert body["channel"] == "web"
     assert (body["province"], body["commune"]) == ("01", "00004")
-    assert body["paradata"] == {"started_at": STARTED_AT, "client": pages.FORM_CLIENT}
+    assert body["paradata"] == {"started_at": STARTED_AT, "client": forms.FORM_CLIENT}
     assert "website" not in body
     answers = body["answers"]
     assert answers["q2"] == ["1", "7"]
@@ -283,7 +283,7 @@ def test_a_fully_answered_form_is_a_valid_submission(survey: Survey, form_html: 
     assert answers["a_sex"] == "2"  # only two options: the last one
     assert answers["q10_other"].startswith("Cần rút ngắn")
     assert set(answers) == {i.id for i in survey.items} | {"q2__other"}
-    assert pages.missing_required(survey, answers) == []
+    assert forms.missing_required(survey, answers) == []
 
 
 def test_form_post_details(survey: Survey) -> None:
@@ -302,31 +302,31 @@ def test_form_post_details(survey: Survey) -> None:
         "a_sex": ["1", "2"],
         "unknown_field": ["ignored"],
     }
-    body = pages.form_to_submission(survey, form)
+    body = forms.form_to_submission(survey, form)
     assert body["survey_version"] == "x"  # not a number: left for the validator to report
     assert "commune" not in body
     assert body["website"] == "http://spam.example"  # the honeypot is kept: screening flags it
     assert body["paradata"]["page_ms"] == {"a": 1200, "b": 3400}
     assert body["answers"] == {"q2": ["1", "3"], "a_sex": "1"}
-    garbage = pages.form_to_submission(survey, {**form, "page_ms": ["[1, 2]"]})
+    garbage = forms.form_to_submission(survey, {**form, "page_ms": ["[1, 2]"]})
     assert "page_ms" not in garbage["paradata"]
 
 
 def test_missing_required_lists_every_gap_in_form_order(survey: Survey, form_html: str) -> None:
     form = filled_form(form_html, skip=("q9_20", "a_age", "q1_03", "q2", "q3"))  # q3 is optional
-    body = pages.form_to_submission(survey, form)
-    assert pages.missing_required(survey, body["answers"]) == ["a_age", "q1_03", "q2", "q9_20"]
-    assert pages.missing_required(survey, {"q9_01": " ", "q2": []})[:2] == ["a_sex", "a_age"]
-    errors = pages.form_errors(survey, {**body, "province": ""})
+    body = forms.form_to_submission(survey, form)
+    assert forms.missing_required(survey, body["answers"]) == ["a_age", "q1_03", "q2", "q9_20"]
+    assert forms.missing_required(survey, {"q9_01": " ", "q2": []})[:2] == ["a_sex", "a_age"]
+    errors = forms.form_errors(survey, {**body, "province": ""})
     assert list(errors) == ["province", "a_age", "q1_03", "q2", "q9_20"]
     assert errors["q2"] == pages.REQUIRED_MESSAGE
 
 
 def test_field_of_maps_api_error_paths_to_form_names() -> None:
-    assert pages.field_of("/answers/q9_01") == "q9_01"
-    assert pages.field_of("/province") == "province"
-    assert pages.field_of("/") == ""
-    assert pages.field_of(None) == ""
+    assert forms.field_of("/answers/q9_01") == "q9_01"
+    assert forms.field_of("/province") == "province"
+    assert forms.field_of("/") == ""
+    assert forms.field_of(None) == ""
 
 
 # --- other pages -------------------------------------------------------------------------------

@@ -141,12 +141,14 @@ def test_without_user_manage_nobody_lists_or_creates(h: Harness, principal: Prin
 
 
 @pytest.mark.parametrize("code", ["P99", "M-XYZ", "p01", "NATIONAL", ""])
-def test_an_unknown_agency_code_is_an_invalid_agency(h: Harness, code: str):
+def test_an_unknown_agency_code_is_not_found(h: Harness, code: str):
+    from chalicelib.domain.agencies import AgencyNotFound
+
     for principal in (NATIONAL_ADMIN, HANOI_ADMIN):
-        with pytest.raises(InvalidUser) as caught:
+        with pytest.raises(AgencyNotFound) as caught:
             h.service.list_users(principal, code)
-        assert caught.value.field == "agency"
-        with pytest.raises(InvalidUser) as caught:
+        assert caught.value.field == "agency" and caught.value.status == 404
+        with pytest.raises(AgencyNotFound) as caught:
             h.service.create_user(principal, NATIONAL_ACTOR, code, _new())
         assert caught.value.field == "agency"
     assert h.changing_calls() == [] and h.chain() == []

@@ -1,0 +1,269 @@
+"""Route declarations: each route's contract (parameters, body, answers, permission) and the guard that enforces it.
+
+A view is declared once with one of three decorators, under its blueprint's `route`:
+
+- `@api(...)`: a JSON route. A domain error becomes its status and stable code; anything else a logged 500.
+- `@page(...)`: an HTML page for citizens; the same mapping, rendered as a page.
+- `@console(...)`: an officials' console page: session cookie (else a redirect to sign-in), CSRF on a POST.
+
+Each records an `Operation` in OPERATIONS (keyed by view name). That registry is the one source of the
+OpenAPI document (chalicelib/api/openapi.py), of the generated route x role x scope test, and of the
+checks run before the view: path and query parameters are validated against the very schemas the
+document publishes (400 `invalid_query` naming the parameter), so the document and the API cannot
+disagree. With a `permission`, the caller is authenticated and `chalicelib.auth.authorize` decides.
+Parameters are checked before the caller: a malformed request is the same 400 for everyone.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.api import request
+from chalicelib.domain.errors import DomainError
+
+_OWN = "@own"  # the resource is the caller's own (who am I, my dashboard): any grant of the permission reaches it
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: str  # "path" or "query"
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    description: str
+    schema: str | None = None  # a component of the document (schemas/api.schema.json or an embedded contract)
+    media: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str  # "api", "page" or "console"
+    operation_id: str
+    summary: str
+    params: tuple[Param, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    errors: tuple[int, ...] = ()
+    permission: str | None = None
+    agency_param: str | None = None  # the route parameter naming the agency the resource belongs to
+    own: bool = False  # the caller's own resource: any grant of the permission
+    body: str | None = None  # the JSON request body's component
+    form: dict[str, Any] | None = None  # the url-encoded form body's schema
+    public: bool = True  # no sign-in at all (a console route that only starts or ends one has public=True)
+
+    @property
+    def target_rule(self) -> str | None:
+        return _OWN if self.own else self.agency_param
+
+
+OPERATIONS: dict[str, Operation] = {}  # view function name -> its operation
+
+
+def _register(view: Callable[..., Any], operation: Operation) -> None:
+    if view.__name__ in OPERATIONS:
+        raise ValueError(f"two views are named {view.__name__}: the registries key on view names")
+    OPERATIONS[view.__name__] = operation
+
+
+# --- parameters -------------------------------------------------------------------------------------
+@functools.cache
+def _param_validator(schema_text: str) -> Callable[[Any], Any]:
+    from chalicelib.contracts import compile_validator
+
+    return compile_validator(json.loads(schema_text))
+
+
+def check_params(operation: Operation, path_values: dict[str, Any]) -> None:
+    """Path and query values against their documented schemas (compiled once, on first use)."""
+    from fastjsonschema import JsonSchemaException
+
+    from chalicelib.domain.errors import BadQuery
+
+    for param in operation.params:
+        value = path_values.get(param.name) if param.where == "path" else request.query(param.name)
+        if value is None:
+            if param.required:
+                raise BadQuery(f"Thiếu tham số {param.name}.", f"Missing parameter {param.name}.", field=param.name)
+            continue
+        try:
+            _param_validator(json.dumps(param.schema, sort_keys=True))(value)
+        except JsonSchemaException:
+            raise BadQuery(
+                f"Tham số {param.name} không hợp lệ.",
+                f"Invalid parameter {param.name}: {param.description}.",
+                field=param.name,
+            ) from None
+
+
+def target_of(operation: Operation, path_values: dict[str, Any]) -> Any:
+    from chalicelib.auth.principal import OWN
+
+    if operation.own:
+        return OWN
+    return path_values.get(operation.agency_param) if operation.agency_param else None
+
+
+# --- the three kinds of route ---------------------------------------------------------------------
+def api(
+    operation_id: str,
+    summary: str,
+    *,
+    params: tuple[Param, ...] = (),
+    answers: tuple[Answer, ...] = (),
+    errors: tuple[int, ...] = (),
+    permission: str | None = None,
+    agency_param: str | None = None,
+    own: bool = False,
+    body: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A JSON route. With a permission the view receives the authorised Principal first."""
+    operation = Operation(
+        "api",
+        operation_id,
+        summary,
+        params,
+        answers,
+        tuple(sorted({*errors, 400, 500, *((401, 403) if permission else ())})),
+        permission,
+        agency_param,
+        own,
+        body,
+        public=permission is None,
+    )
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        _register(view, operation)
+
+        @functools.wraps(view)
+        def wrapped(**path_values: Any) -> Any:
+            from chalicelib.api.http import json_error, server_error
+
+            try:
+                check_params(operation, path_values)
+                if permission is None:
+                    return view(**path_values)
+                from chalicelib.api import guard
+                from chalicelib.auth.principal import authorize
+
+                principal = authorize(guard.bearer_principal(), permission, target_of(operation, path_values))
+                return view(principal, **path_values)
+            except DomainError as exc:
+                return json_error(exc)
+            except Exception as exc:  # every failure becomes an answer; an unexpected one is logged
+                return server_error(view.__name__, exc, html=False)
+
+        return wrapped
+
+    return decorate
+
+
+def page(
+    operation_id: str,
+    summary: str,
+    *,
+    params: tuple[Param, ...] = (),
+    answers: tuple[Answer, ...] = (),
+    errors: tuple[int, ...] = (),
+    form: dict[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An HTML page for citizens (no sign-in); an error is a page a citizen can read."""
+    operation = Operation("page", operation_id, summary, params, answers, tuple(sorted({*errors, 400, 500})), form=form)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        _register(view, operation)
+
+        @functools.wraps(view)
+        def wrapped(**path_values: Any) -> Any:
+            from chalicelib.api.http import error_page, server_error
+
+            try:
+                check_params(operation, path_values)
+                return view(**path_values)
+            except DomainError as exc:
+                return error_page(exc)
+            except Exception as exc:
+                return server_error(view.__name__, exc, html=True)
+
+        return wrapped
+
+    return decorate
+
+
+FORM_MAX_BYTES = 64 * 1024
+CSRF_FORM = {"type": "object", "required": ["csrf"], "properties": {"csrf": {"type": "string", "minLength": 1}}}
+
+
+def console(
+    operation_id: str,
+    summary: str,
+    permission: str | None,
+    *,
+    agency_param: str | None = None,
+    own: bool = False,
+    params: tuple[Param, ...] = (),
+    form: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A console page. The view gets (principal, session_token, form, **path values) and returns HTML, (HTML, status)
+    or a Response; `form` is the parsed url-encoded body of a POST, its CSRF token already checked ({} for a GET).
+
+    permission None: any signed-in official (signing out, which even an account left without roles can do).
+    """
+    operation = Operation(
+        "console",
+        operation_id,
+        summary,
+        params,
+        (),
+        (400, 403, 500),
+        permission,
+        agency_param,
+        own,
+        form=CSRF_FORM if form else None,
+        public=False,
+    )
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        _register(view, operation)
+
+        @functools.wraps(view)
+        def wrapped(**path_values: Any) -> Any:
+            from chalice import Response
+
+            from chalicelib.api import guard
+            from chalicelib.api.http import error_page, html_response, server_error
+            from chalicelib.auth.principal import authorize
+
+            try:
+                check_params(operation, path_values)
+                posted = guard.posted_form(FORM_MAX_BYTES) if form else {}
+                signed_in = guard.console_session()
+                if signed_in is None:
+                    return Response(
+                        body="", status_code=302, headers={"Location": "/admin/login", "Cache-Control": "no-store"}
+                    )
+                principal, token = signed_in
+                if form:
+                    guard.check_csrf(token, posted)
+                if permission is not None:
+                    authorize(principal, permission, target_of(operation, path_values))
+                result = view(principal, token, posted, **path_values)
+            except DomainError as exc:
+                return error_page(exc)
+            except Exception as exc:
+                return server_error(view.__name__, exc, html=True)
+            if isinstance(result, tuple):  # (page, status): a form refused, shown again with its error
+                return html_response(result[0], result[1])
+            return result if isinstance(result, Response) else html_response(result)
+
+        return wrapped
+
+    return decorate
