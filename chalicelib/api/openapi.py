@@ -77,12 +77,6 @@ def _document(routes: tuple[tuple[str, str, str], ...]) -> str:
 
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (OpenID Connect ID or access token)"},
-    "session": {
-        "type": "apiKey",
-        "in": "cookie",
-        "name": "par_session",
-        "description": "The console's HttpOnly session cookie, set by /admin/callback",
-    },
 }
 
 
@@ -106,8 +100,8 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
         ],
         "responses": _responses(op),
     }
-    if op.permission or op.kind == "console":
-        out["security"] = [{"session": []}] if op.kind == "console" else [{"bearer": []}]
+    if op.permission and op.kind == "api":
+        out["security"] = [{"bearer": []}]
     if op.permission:
         out.update(_permission(op))
     if op.body:

@@ -89,6 +89,8 @@ def check_params(operation: Operation, path_values: dict[str, Any]) -> None:
     from chalicelib.domain.errors import BadQuery
 
     for param in operation.params:
+        if param.where == "cookie":
+            continue  # the console's session: the guard reads it (no valid session is a redirect, not an error)
         value = path_values.get(param.name) if param.where == "path" else request.query(param.name)
         if value is None:
             if param.required:
@@ -199,6 +201,13 @@ def page(
 
 
 FORM_MAX_BYTES = 64 * 1024
+# Documented as an optional cookie, not as a security scheme: without it a browser is sent to sign in (302)
+# rather than refused, and that is what the document says.
+SESSION_COOKIE = Param(
+    "par_session",
+    "cookie",
+    "The console's HttpOnly session (set by /admin/callback); without a valid one the answer is 302 to /admin/login",
+)
 CSRF_FORM = {"type": "object", "required": ["csrf"], "properties": {"csrf": {"type": "string", "minLength": 1}}}
 
 
@@ -221,7 +230,7 @@ def console(
         "console",
         operation_id,
         summary,
-        params,
+        (*params, SESSION_COOKIE),
         (),
         (400, 403, 500),
         permission,

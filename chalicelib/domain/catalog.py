@@ -24,6 +24,19 @@ def version_of(value: str | None) -> int | None:
     return int(value)
 
 
+def read_version(surveys: SurveyCatalog, survey_id: str, version: str | None) -> Survey:
+    """A survey version someone asked to read: one that does not exist is not found (404), as any resource.
+
+    (A submission naming an unknown version is different: valid JSON of wrong meaning, 422.)
+    """
+    from chalicelib.domain.errors import SurveyVersionMismatch
+
+    try:
+        return surveys.get(survey_id, version_of(version))
+    except SurveyVersionMismatch as exc:
+        raise NotFound(exc.message_vi, exc.message_en, field="version") from None
+
+
 class CatalogService:
     def __init__(self, surveys: SurveyCatalog, geography: Callable[[str], Any]) -> None:
         self._surveys, self._geography = surveys, geography
@@ -43,7 +56,7 @@ class CatalogService:
         }
 
     def contract(self, survey_id: str, version: str | None) -> dict[str, Any]:
-        survey = self._surveys.get(survey_id, version_of(version))
+        survey = read_version(self._surveys, survey_id, version)
         return {"survey": survey.definition, "submission_schema": survey.submission_schema(), "open": survey.is_open()}
 
     def provinces(self, geography: str | None) -> dict[str, Any]:

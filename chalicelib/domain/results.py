@@ -198,9 +198,9 @@ class ResultsService:
     def results(
         self, survey_id: str, scope: str | None, include_flagged: bool, version: str | None = None
     ) -> tuple[Survey, dict[str, Any]]:
-        from chalicelib.domain.catalog import version_of
+        from chalicelib.domain.catalog import read_version
 
-        survey = self._surveys.get(survey_id, version_of(version))
+        survey = read_version(self._surveys, survey_id, version)
         scope = parse_scope(scope)
         items = self._aggregates.scope_items(aggregate_pk(survey.key, scope))
         return survey, compute_results(survey, items, scope, include_flagged)

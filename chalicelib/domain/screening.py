@@ -17,6 +17,7 @@ SPEEDER = "speeder"
 NO_TIMING = "no_timing"
 STRAIGHTLINE = "straightline"
 
+
 @dataclass(frozen=True)
 class DurationStats:
     """Completion times seen so far for a survey version, as the log-bucket histogram of the aggregates."""

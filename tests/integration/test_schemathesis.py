@@ -7,8 +7,9 @@ administrator's bearer token (public routes ignore it). Path parameters get a re
 (survey "sipas-2026", agency "P01", province "01") and fuzzed cases swap in the real survey half of the time, so a
 good share of the calls reach past the 404.
 
-Every call is checked for: no 5xx, a documented status code, a documented content type, and a body that matches the
-documented schema. All distinct failures of an operation are collected (no stop at the first, no shrinking) and
+Every call goes through schemathesis' full set of checks: no 5xx, documented status codes, content types, headers
+and bodies; invalid data rejected and valid data accepted as documented; unsupported methods refused; auth not
+ignored. All distinct failures of an operation are collected (no stop at the first, no shrinking) and
 reported together, each with a curl command that reproduces it; the server's traceback is in the captured log.
 
 The operations run through `build_operation_test`, the function schemathesis' own pytest plugin uses: its lazy
@@ -38,15 +39,34 @@ SURVEY = "sipas-2026"
 EXAMPLES = {"survey_id": SURVEY, "agency": "P01", "code": "01"}  # real values: pages and counts, not only 404s
 MAX_EXAMPLES = 30  # fuzzing cases per operation (valid and invalid together); coverage cases come on top
 SEED = 2026
+# Schemathesis' full set of response checks (max_response_time needs a budget: timings are for bench/).
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
     "content_type_conformance",
     "response_schema_conformance",
     "response_headers_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "use_after_free",
+    "ensure_resource_availability",
+    "ignored_auth",
+    "object_level_authorization",
 )
 # Methods the coverage phase tries on each path besides the documented ones (every one must get a 4xx).
 UNEXPECTED_METHODS = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE", "QUERY"]
+# Bodies whose rules go beyond what a JSON Schema can say: a schema-valid body these rules refuse is answered
+# 400/422 with the rule's code and field (documented), so "valid data accepted" tolerates exactly those two there.
+RULES_BEYOND_SCHEMA = {
+    "POST /surveys/{survey_id}/responses": "the survey version's own compiled schema, places, honeypot",
+    "POST /s/{survey_id}": "the form is shown again with each gap (required answers, province)",
+    "POST /admin/api/agencies/{agency}/users": "national-only roles, taken usernames, e-mail shape",
+    "PUT /admin/api/agencies/{agency}/users/{username}/access": "national-only roles, reachable scopes",
+    "PUT /admin/api/agencies/{agency}/settings": "an origin must be a real web origin, never a public suffix",
+}
 # Every accepted report request queues a report build: the real survey only as the example and coverage give it.
 KEEP_FUZZED_SURVEY = {"POST /surveys/{survey_id}/reports"}
 
@@ -119,6 +139,12 @@ def test_operation_never_fails_on_the_server_and_answers_as_documented(
             case.validate_response(response, checks=checks)
         except FailureGroup as group:
             for failure in group.exceptions:
+                if (
+                    label in RULES_BEYOND_SCHEMA
+                    and failure.title == "Schema-valid request rejected"
+                    and response.status_code in (400, 422)
+                ):
+                    continue
                 failures.setdefault((failure.title, response.status_code), group.message)
 
     run = build_operation_test(
