@@ -1,0 +1,103 @@
+"""The edge refuses hostile input with a clear 4xx: deeply nested JSON, and the settings a deployment cannot lack."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from chalice import Response
+
+from chalicelib.api.bodies import json_body
+from chalicelib.api.http import api_errors, json_response
+from chalicelib.domain.errors import InvalidJson
+from chalicelib.domain.submissions import MAX_JSON_DEPTH, ClientInfo, IdentifierHasher, SubmissionService
+from tests.shared.fakes import AllLocations, FakeCatalog, FakeResponseStore, sipas_definition
+
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.fixture
+def service() -> SubmissionService:
+    return SubmissionService(
+        FakeCatalog(sipas_definition()),
+        FakeResponseStore(),
+        AllLocations(),
+        IdentifierHasher(b"k", "k1"),
+        max_body_bytes=65536,
+        clock=lambda: NOW,
+    )
+
+
+@pytest.fixture
+def submission() -> dict[str, Any]:
+    from chalicelib.reference.geography import load_geography
+    from infra.local.seed.responses import generate_submissions
+
+    generated = generate_submissions(sipas_definition(), load_geography("vn-2025"), 1, seed=11, now=NOW)
+    return copy.deepcopy(generated[0])
+
+
+def answer(view: Any) -> tuple[int, dict[str, Any]]:
+    """What a client gets when `view` runs behind the API's error mapping: the status and the JSON body."""
+    response: Response = api_errors(view)()
+    return response.status_code, json.loads(response.body)
+
+
+def assert_invalid_json(status: int, body: dict[str, Any]) -> None:
+    assert status == 400
+    assert body["error"]["code"] == "invalid_json"
+    assert "JSON" in body["error"]["message"] and body["error"]["message_en"]
+
+
+# --- deeply nested JSON --------------------------------------------------------------------------
+def test_a_submission_of_60000_open_brackets_is_a_400_not_a_500(service):
+    raw = b"[" * 60000
+
+    def submit() -> Response:
+        body = service.parse_body(raw, "application/json")
+        return json_response(service.submit("sipas-2026", body, ClientInfo()).to_dict())
+
+    assert_invalid_json(*answer(submit))
+
+
+def test_a_submission_that_parses_but_nests_too_deep_for_the_schema_check_is_a_400(service, submission):
+    # q2 is a multiple choice with uniqueItems: fastjsonschema walks each item recursively, so 900 levels
+    # (1.8 KB, well within json.loads' limit) used to end in a RecursionError during validation
+    submission["answers"]["q2"] = ["__deep__", "1"]
+    raw = json.dumps(submission).replace('"__deep__"', nested(900)).encode()
+
+    def submit() -> Response:
+        body = service.parse_body(raw, "application/json")
+        return json_response(service.submit("sipas-2026", body, ClientInfo()).to_dict())
+
+    status, body = answer(submit)
+    assert_invalid_json(status, body)
+    assert str(MAX_JSON_DEPTH) in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"enabled": ' + b"[" * 16000,  # json.loads itself recurses too far
+        json.dumps({"roles": ["__deep__", "analyst"], "agency": "P01"}).replace('"__deep__"', nested(900)).encode(),
+    ],
+)
+def test_officials_json_routes_refuse_deep_nesting_with_a_400(raw):
+    status, body = answer(lambda: json_response(json_body(raw, "application/json", "user", "access")))
+    assert_invalid_json(status, body)
+
+
+def test_nesting_up_to_the_limit_is_still_read():
+    inner = nested(MAX_JSON_DEPTH - 1)  # inside the top-level object: MAX_JSON_DEPTH levels in all
+    from chalicelib.domain.submissions import parse_json_object
+
+    assert parse_json_object(f'{{"a": {inner}}}', "application/json", 65536)["a"] == json.loads(inner)
+    with pytest.raises(InvalidJson):
+        parse_json_object(f'{{"a": [{inner}]}}', "application/json", 65536)
