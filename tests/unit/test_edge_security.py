@@ -101,3 +101,45 @@ def test_nesting_up_to_the_limit_is_still_read():
     assert parse_json_object(f'{{"a": {inner}}}', "application/json", 65536)["a"] == json.loads(inner)
     with pytest.raises(InvalidJson):
         parse_json_object(f'{{"a": [{inner}]}}', "application/json", 65536)
+
+
+# --- settings a deployment cannot lack -----------------------------------------------------------
+BASE_ENV = {
+    "PAR_SURVEYS_TABLE": "t",
+    "PAR_RESPONSES_TABLE": "t",
+    "PAR_AGGREGATES_TABLE": "t",
+    "PAR_AUDIT_TABLE": "t",
+    "PAR_AGENCIES_TABLE": "t",
+    "PAR_REVOCATIONS_TABLE": "t",
+    "PAR_REPORTS_BUCKET": "b",
+    "PAR_LAKE_BUCKET": "b",
+}
+AWS_ENV = {**BASE_ENV, "PAR_STAGE": "prod", "PAR_HMAC_SECRET_ID": "arn:secret", "PAR_PUBLIC_URL": "https://par.gov.vn"}
+
+
+def test_outside_local_stages_the_public_url_is_required_and_must_be_https():
+    from chalicelib.settings import Settings, SettingsError
+
+    without = {k: v for k, v in AWS_ENV.items() if k != "PAR_PUBLIC_URL"}
+    with pytest.raises(SettingsError, match="PAR_PUBLIC_URL"):
+        Settings.from_env(without)
+    for bad in ("http://par.gov.vn", "par.gov.vn", "https://par.gov.vn/?next=x", "https://u:p@par.gov.vn"):
+        with pytest.raises(SettingsError, match="PAR_PUBLIC_URL"):
+            Settings.from_env({**AWS_ENV, "PAR_PUBLIC_URL": bad})
+    assert Settings.from_env({**AWS_ENV, "PAR_PUBLIC_URL": "https://par.gov.vn/"}).public_url == "https://par.gov.vn"
+    # on this machine the console may still fall back to the request's host
+    assert Settings.from_env({**BASE_ENV, "PAR_STAGE": "local"}).public_url is None
+    assert Settings.from_env({**BASE_ENV, "PAR_PUBLIC_URL": "http://127.0.0.1:8000"}).public_url
+
+
+def test_the_template_feeds_the_public_url_to_the_api_and_registers_its_callback_with_cognito():
+    from infra.local.stack import ROOT, load_template
+
+    template = load_template(ROOT / "infra" / "template.yaml")
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["PAR_PUBLIC_URL"] == {"Ref": "PublicUrl"}
+    client = template["Resources"]["ConsoleClient"]["Properties"]
+    assert client["CallbackURLs"] == [{"Fn::Sub": "${PublicUrl}/admin/callback"}]
+    # a dev or prod stack cannot be deployed without it (the API would refuse to start)
+    (rule,) = template["Rules"].values()
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "Stage"}, "local"]}]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}]}
