@@ -2,7 +2,8 @@
 
 The cookie holds the issuer's ID token itself and is verified on every request exactly like a bearer
 token (signature, issuer, audience, expiry), so a session ends when its token does. State-changing
-console requests carry a CSRF token derived from the session with the keyed HMAC of the settings.
+console requests carry a CSRF token: an HMAC of the session under the console's CSRF key, which is
+derived from the managed secret (chalicelib.store.secrets.console_key).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import threading
 import urllib.parse
 import urllib.request
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, overload
 
 from chalicelib.auth.tokens import Principal, Unauthenticated, verify_token
 
+CSRF_PURPOSE = "csrf"
 SESSION_COOKIE = "par_session"
 STATE_COOKIE = "par_oidc_state"
 _discovery: dict[str, dict[str, Any]] = {}
@@ -95,11 +97,37 @@ def session_principal(headers: Any, config: Any) -> tuple[Principal, str]:
     return verify_token(token, config), token
 
 
-def csrf_token(session_token: str, key: bytes) -> str:
-    return hmac.new(key, b"csrf:" + hashlib.sha256(session_token.encode()).digest(), hashlib.sha256).hexdigest()[:40]
+def csrf_token(session_token: str, _legacy_key: bytes | None = None) -> str:
+    """The form token of this session, under the console's current CSRF key.
+
+    A second argument (the key console.py passed before the key came from the managed secret) is
+    ignored: on AWS it was the empty PAR_HMAC_KEY. Drop it from the callers, then from here.
+    """
+    from chalicelib.store.secrets import console_key
+
+    return _csrf(session_token, console_key(CSRF_PURPOSE))
 
 
-def csrf_ok(session_token: str, key: bytes, presented: str) -> bool:
+@overload
+def csrf_ok(session_token: str, presented: str, /) -> bool: ...
+@overload
+def csrf_ok(session_token: str, legacy_key: bytes, presented: str, /) -> bool: ...
+def csrf_ok(session_token: str, *args: Any) -> bool:
+    """Whether `presented` is this session's form token under the current CSRF key or a kept older one.
+
+    An official who loaded a form just before a key rotation can still send it (until the old key is
+    removed from the secret). The three-argument form (with the old, ignored key) is what console.py
+    calls today.
+    """
+    from chalicelib.store.secrets import console_keys
+
+    presented = args[-1] if args else ""
+    if not isinstance(presented, str) or not presented:
+        return False
     # as bytes: compare_digest refuses non-ASCII text, and a form can carry anything
-    expected = csrf_token(session_token, key).encode()
-    return bool(presented) and hmac.compare_digest(expected, presented.encode("utf-8", "replace"))
+    given = presented.encode("utf-8", "replace")
+    return any(hmac.compare_digest(_csrf(session_token, key).encode(), given) for key in console_keys(CSRF_PURPOSE))
+
+
+def _csrf(session_token: str, key: bytes) -> str:
+    return hmac.new(key, b"csrf:" + hashlib.sha256(session_token.encode()).digest(), hashlib.sha256).hexdigest()[:40]

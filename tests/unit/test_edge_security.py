@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -143,3 +146,73 @@ def test_the_template_feeds_the_public_url_to_the_api_and_registers_its_callback
     (rule,) = template["Rules"].values()
     assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "Stage"}, "local"]}]}
     assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}]}
+
+
+# --- the console's keys come from the managed secret ---------------------------------------------
+@pytest.fixture
+def managed_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Settings as on AWS (only PAR_HMAC_SECRET_ID names the keys), with the secret's value in a dict."""
+    from chalicelib.settings import reset_settings
+    from chalicelib.store import secrets
+
+    secret = {"current": "k1", "k1": "first-key-" + "x" * 54}
+    for name in ("PAR_HMAC_KEY", "PAR_HMAC_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(secrets, "_read_secret", lambda secret_id: json.dumps(secret))
+    reset_settings()
+    secrets.forget()
+    yield secret
+    reset_settings()
+    secrets.forget()
+
+
+def rotate(secret: dict[str, str], **changes: str) -> None:
+    from chalicelib.store import secrets
+
+    secret.update(changes)
+    secrets.forget()  # what the five-minute cache does on its own
+
+
+def test_on_aws_the_csrf_key_is_derived_from_the_managed_secret_not_the_empty_setting(managed_secret):
+    from chalicelib.api.session import csrf_ok, csrf_token
+    from chalicelib.settings import settings
+    from chalicelib.store.secrets import console_key, derive_key
+
+    assert settings().hmac_key == b""  # what the console used to sign with on AWS
+    assert console_key("csrf") == derive_key(managed_secret["k1"].encode(), "csrf")
+    assert console_key("csrf") not in (managed_secret["k1"].encode(), console_key("another purpose"))
+    forged = hmac.new(b"", b"csrf:" + hashlib.sha256(b"session").digest(), hashlib.sha256).hexdigest()[:40]
+    assert not csrf_ok("session", forged)
+    assert csrf_ok("session", csrf_token("session"))
+    # the forms console.py renders today (the old key argument is ignored) verify the same way
+    assert csrf_ok("session", b"", csrf_token("session", b""))
+    assert not csrf_ok("session", csrf_token("another session"))
+    assert not csrf_ok("session", "")
+
+
+def test_a_form_loaded_before_a_key_rotation_can_still_be_sent_until_the_old_key_is_removed(managed_secret):
+    from chalicelib.api.session import csrf_ok, csrf_token
+
+    before = csrf_token("session")
+    rotate(managed_secret, current="k2", k2="second-key-" + "y" * 53)
+    assert csrf_token("session") != before  # new forms carry a token under the new key
+    assert csrf_ok("session", before)
+    assert csrf_ok("session", csrf_token("session"))
+    del managed_secret["k1"]
+    rotate(managed_secret)
+    assert not csrf_ok("session", before)
+
+
+def test_outside_local_stages_there_is_no_default_key():
+    from chalicelib.settings import Settings, SettingsError
+    from chalicelib.store.secrets import KeyringError, derive_key, parse_keyring
+
+    keyless = {k: v for k, v in AWS_ENV.items() if k != "PAR_HMAC_SECRET_ID"}
+    with pytest.raises(SettingsError, match="PAR_HMAC_SECRET_ID"):
+        Settings.from_env(keyless)
+    with pytest.raises(KeyringError):
+        parse_keyring('{"current": "k1", "k1": ""}')
+    with pytest.raises(KeyringError):
+        derive_key(b"", "csrf")
