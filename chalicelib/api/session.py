@@ -1,4 +1,4 @@
-"""The admin console's sign-in: OpenID Connect authorization-code flow, then a secure HttpOnly session cookie.
+"""The admin console's sign-in: OpenID Connect code flow with PKCE, then a secure HttpOnly session cookie.
 
 The cookie holds the issuer's ID token itself and is verified on every request exactly like a bearer
 token (signature, issuer, audience, expiry), so a session ends when its token does. State-changing
@@ -8,6 +8,7 @@ derived from the managed secret (chalicelib.store.secrets.console_key).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -22,7 +23,8 @@ from chalicelib.auth.tokens import Principal, Unauthenticated, verify_token
 
 CSRF_PURPOSE = "csrf"
 SESSION_COOKIE = "par_session"
-STATE_COOKIE = "par_oidc_state"
+STATE_COOKIE = "par_oidc_state"  # "<state>.<PKCE verifier>", for the ten minutes of a sign-in
+_STATE_SEPARATOR = "."  # not in base64url, the alphabet of both halves
 _discovery: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
 
@@ -57,28 +59,80 @@ def cookie_header(name: str, value: str, *, secure: bool, max_age: int | None = 
     return "; ".join(parts)
 
 
-def authorize_url(config: Any, redirect_uri: str) -> tuple[str, str]:
+def begin_sign_in(config: Any, redirect_uri: str) -> tuple[str, str]:
+    """Where to send the browser (the provider's authorization URL), and the value of its state cookie.
+
+    The cookie value holds the state and the PKCE code verifier (RFC 7636, S256): only the browser that
+    started the sign-in can redeem the code the provider sends back, even if the code leaks on the way.
+    Set it as STATE_COOKIE (cookie_header, Max-Age=600) and hand it to finish_sign_in on the callback.
+    """
     state = secrets.token_urlsafe(24)
-    query = urllib.parse.urlencode(
-        {
-            "client_id": config.audience,
-            "response_type": "code",
-            "scope": "openid email profile",
-            "redirect_uri": redirect_uri,
-            "state": state,
-        }
-    )
+    verifier = secrets.token_urlsafe(48)  # 64 characters of RFC 7636's unreserved set (43 to 128 allowed)
+    query = _authorization_query(config, redirect_uri, state)
+    query.update({"code_challenge": pkce_challenge(verifier), "code_challenge_method": "S256"})
+    url = f"{_endpoints(config.issuer)['authorization_endpoint']}?{urllib.parse.urlencode(query)}"
+    return url, f"{state}{_STATE_SEPARATOR}{verifier}"
+
+
+def finish_sign_in(
+    config: Any, code: str | None, state_param: str | None, state_cookie_value: str | None, redirect_uri: str
+) -> str:
+    """The callback: the code (with the verifier) for the ID token, verified; the caller keeps it as SESSION_COOKIE.
+
+    Unauthenticated when the state in the URL is not the one this browser's cookie holds, when there is
+    no code (the provider sent an error instead), or when the provider refuses the code.
+    """
+    state, _, verifier = (state_cookie_value or "").partition(_STATE_SEPARATOR)
+    given = (state_param or "").encode("utf-8", "replace")
+    if config is None or not code or not state or not verifier or not hmac.compare_digest(state.encode(), given):
+        raise Unauthenticated(
+            "Phiên đăng nhập không hợp lệ; vui lòng đăng nhập lại.", "Invalid sign-in state; sign in again."
+        )
+    token = _redeem(config, code, redirect_uri, verifier)
+    verify_token(token, config)
+    return token
+
+
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636's S256: base64url(SHA-256(verifier)), without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def authorize_url(config: Any, redirect_uri: str) -> tuple[str, str]:
+    """Deprecated, without PKCE (the local provider refuses it): the routes move to begin_sign_in."""
+    state = secrets.token_urlsafe(24)
+    query = urllib.parse.urlencode(_authorization_query(config, redirect_uri, state))
     return f"{_endpoints(config.issuer)['authorization_endpoint']}?{query}", state
 
 
 def exchange_code(config: Any, code: str, redirect_uri: str) -> str:
-    """The code for tokens, server to server; returns the ID token (verified by the caller)."""
-    body = urllib.parse.urlencode(
-        {"grant_type": "authorization_code", "client_id": config.audience, "code": code, "redirect_uri": redirect_uri}
-    ).encode()
+    """Deprecated, without PKCE (the local provider refuses it): the routes move to finish_sign_in."""
+    return _redeem(config, code, redirect_uri, None)
+
+
+def _authorization_query(config: Any, redirect_uri: str, state: str) -> dict[str, str]:
+    return {
+        "client_id": config.audience,
+        "response_type": "code",
+        "scope": "openid email profile",
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+
+
+def _redeem(config: Any, code: str, redirect_uri: str, verifier: str | None) -> str:
+    """The code for tokens, server to server; returns the ID token (not yet verified)."""
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": config.audience,
+        "code": code,
+        "redirect_uri": redirect_uri,
+    }
+    if verifier is not None:
+        form["code_verifier"] = verifier
     request = urllib.request.Request(  # noqa: S310 - the configured issuer's token endpoint
         _endpoints(config.issuer)["token_endpoint"],
-        data=body,
+        data=urllib.parse.urlencode(form).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     try:
