@@ -216,3 +216,26 @@ def test_outside_local_stages_there_is_no_default_key():
         parse_keyring('{"current": "k1", "k1": ""}')
     with pytest.raises(KeyringError):
         derive_key(b"", "csrf")
+
+
+# --- the sign-in callback ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("code", "state", "cookie"),
+    [
+        ("c", "state-2", "state-1.verifier"),  # another browser's sign-in (login CSRF)
+        ("c", "state-1", None),  # no state cookie: not started here, or expired
+        ("c", "state-1", "state-1"),  # a cookie without its verifier
+        ("c", "", ".verifier"),
+        ("c", "Đ", "state-1.verifier"),  # not ASCII: refused, not a TypeError
+        (None, "state-1", "state-1.verifier"),  # the provider answered ?error=... instead of a code
+    ],
+)
+def test_a_callback_that_is_not_this_browsers_sign_in_is_refused_before_the_provider_is_called(code, state, cookie):
+    from chalicelib.api.session import finish_sign_in
+    from chalicelib.auth.tokens import TokenConfig, Unauthenticated
+
+    config = TokenConfig("https://idp.invalid", "console", "https://idp.invalid/jwks")
+    # sockets are off here: reaching the provider would fail with another error
+    with pytest.raises(Unauthenticated) as caught:
+        finish_sign_in(config, code, state, cookie, "https://par.gov.vn/admin/callback")
+    assert caught.value.status == 401 and "đăng nhập lại" in caught.value.message_vi
