@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
+
+LOCAL_STAGES = frozenset({"local", "test"})  # this machine and the test suite: safe defaults allowed
 
 
 class SettingsError(RuntimeError):
@@ -30,7 +33,7 @@ class Settings:
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
-    public_url: str | None = None
+    public_url: str | None = None  # e.g. https://par.moha.gov.vn, no trailing slash; required outside LOCAL_STAGES
     hmac_secret_id: str | None = None  # Secrets Manager: {"current": id, id: key, ...}; wins over hmac_key
     agencies_table: str = ""
     revocations_table: str = ""
@@ -50,10 +53,11 @@ class Settings:
                 raise SettingsError(f"environment variable {name} is required")
             return value
 
+        stage = env.get("PAR_STAGE", "local")
         key = env.get("PAR_HMAC_KEY", "")
         secret_id = env.get("PAR_HMAC_SECRET_ID") or None
         if not key and not secret_id:
-            if env.get("PAR_STAGE", "local") in {"local", "test"}:
+            if stage in LOCAL_STAGES:
                 key = "local-development-key-not-secret"
             else:
                 raise SettingsError("PAR_HMAC_SECRET_ID (or PAR_HMAC_KEY) is required outside local/test stages")
@@ -63,7 +67,7 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"numeric setting is malformed: {exc}") from exc
         return Settings(
-            stage=env.get("PAR_STAGE", "local"),
+            stage=stage,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             surveys_table=need("PAR_SURVEYS_TABLE"),
@@ -80,7 +84,7 @@ class Settings:
             oidc_issuer=env.get("PAR_OIDC_ISSUER") or None,
             oidc_audience=env.get("PAR_OIDC_AUDIENCE") or None,
             oidc_jwks_url=env.get("PAR_OIDC_JWKS_URL") or None,
-            public_url=env.get("PAR_PUBLIC_URL") or None,
+            public_url=_public_url(env.get("PAR_PUBLIC_URL", "").strip(), stage),
             hmac_secret_id=secret_id,
             agencies_table=need("PAR_AGENCIES_TABLE"),
             revocations_table=need("PAR_REVOCATIONS_TABLE"),
@@ -89,6 +93,25 @@ class Settings:
             local_idp_url=env.get("PAR_LOCAL_IDP_URL") or None,
             local_idp_admin_key=env.get("PAR_LOCAL_IDP_ADMIN_KEY") or None,
         )
+
+
+def _public_url(value: str, stage: str) -> str | None:
+    """This deployment's address: the console's sign-in redirect and the embed code are built from it.
+
+    Never guessed from a request's Host header outside this machine: a forged Host would otherwise
+    choose where the identity provider sends an official's authorization code.
+    """
+    if not value:
+        if stage in LOCAL_STAGES:
+            return None
+        raise SettingsError("environment variable PAR_PUBLIC_URL is required outside local/test stages")
+    parts = urlsplit(value)
+    schemes = {"https", "http"} if stage in LOCAL_STAGES else {"https"}
+    if parts.scheme not in schemes or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise SettingsError(
+            f"PAR_PUBLIC_URL must be an {' or '.join(sorted(schemes))} address without user, query or fragment: {value!r}"
+        )
+    return value.rstrip("/")
 
 
 @lru_cache(maxsize=1)

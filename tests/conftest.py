@@ -37,6 +37,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     wiring.reset()
     try:
         stack.start_api()
+        idp.register_redirect_uri(f"{stack.api_url}/admin/callback")  # the console's, known once the API runs
         publish_survey(json.loads(SIPAS.read_text(encoding="utf-8")))
         yield stack
     finally:

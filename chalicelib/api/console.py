@@ -287,9 +287,8 @@ def _nav(principal: Principal) -> dict[str, Any]:
 
 def _csrf(token: str) -> str:
     from chalicelib.api import session
-    from chalicelib.settings import settings
 
-    return session.csrf_token(token, settings().hmac_key)
+    return session.csrf_token(token)
 
 
 def _token_config() -> Any:

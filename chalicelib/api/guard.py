@@ -53,9 +53,8 @@ def posted_form(max_bytes: int) -> dict[str, list[str]]:
 def check_csrf(token: str, form: dict[str, list[str]]) -> None:
     from chalicelib.api import session
     from chalicelib.auth.principal import Forbidden
-    from chalicelib.settings import settings
 
-    if not session.csrf_ok(token, settings().hmac_key, (form.get("csrf") or [""])[0]):
+    if not session.csrf_ok(token, (form.get("csrf") or [""])[0]):
         raise Forbidden(
             "Phiên làm việc không hợp lệ (CSRF); vui lòng tải lại trang.", "Invalid CSRF token; reload the page."
         )

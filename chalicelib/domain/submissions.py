@@ -97,6 +97,10 @@ class IdentifierHasher:
 
 
 JSON_TYPES = ("application/json",)
+# No contract nests deeper than a few levels (a submission: object > answers > list > value). Deeper
+# bodies are refused before anything recursive sees them: json.loads, the schema validators (uniqueItems
+# recurses into each item) and json.dumps would otherwise hit Python's recursion limit, a 500.
+MAX_JSON_DEPTH = 32
 
 
 def parse_json_object(raw: bytes | str | None, content_type: str, max_bytes: int) -> dict[str, Any]:
@@ -112,11 +116,34 @@ def parse_json_object(raw: bytes | str | None, content_type: str, max_bytes: int
         )
     try:
         body = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as exc:  # UnicodeDecodeError included
         raise InvalidJson(details=[{"reason": str(exc)[:200]}]) from exc
     if not isinstance(body, dict):
         raise InvalidJson("Dữ liệu gửi lên phải là một đối tượng JSON.", "The body must be a JSON object.")
+    if _deeper_than(body, MAX_JSON_DEPTH):
+        raise _too_deep()
     return body
+
+
+def _too_deep() -> InvalidJson:
+    return InvalidJson(
+        f"Dữ liệu JSON lồng nhau quá sâu (tối đa {MAX_JSON_DEPTH} cấp).",
+        f"The JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).",
+    )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels; a loop, not recursion, for the same reason."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 class SubmissionService:

@@ -2,7 +2,9 @@
 
 It signs RS256 tokens with a key generated on first start (kept in the state folder), serves the
 discovery document and the JWKS, and offers the password grant (API clients, tests) and the
-authorization-code flow with a Vietnamese sign-in page (the admin console). Users are seeded for every
+authorization-code flow with a Vietnamese sign-in page (the admin console). As Cognito's app client does,
+it sends codes only to the console's registered redirect URIs, compared exactly, and it requires PKCE
+(S256) for them. Users are seeded for every
 role with random passwords, written to <state>/idp/users.json and printed by `make run`. The app
 verifies these tokens exactly as it verifies Cognito's: nothing is bypassed locally.
 
@@ -15,25 +17,33 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import html
 import json
 import os
+import re
 import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlparse
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlsplit
 
 from chalicelib.auth.permissions import ROLE_IDS
 from chalicelib.domain.users import EMAIL, USERNAME
 
 CLIENT_ID = "par-local-console"
+# The console client's redirect URIs, space- or comma-separated, when the constructor is not given them.
+REDIRECT_URIS_ENV = "PAR_LOCAL_IDP_REDIRECT_URIS"
 TOKEN_SECONDS = 3600
+CODE_SECONDS = 120
+PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256, unpadded
+PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636, section 4.1
 MAX_FAILURES = 5  # then the account is locked for LOCKOUT_SECONDS, as Cognito's advanced security does
 LOCKOUT_SECONDS = 900
 # One message for a wrong password, an unknown user, a locked and a disabled account: it must not reveal
@@ -155,17 +165,46 @@ def _check_access(body: dict[str, Any]) -> tuple[list[str], str]:
     return sorted(set(roles)), agency
 
 
+class _Grant(NamedTuple):
+    """What an authorization code stands for until it is redeemed (once)."""
+
+    username: str
+    redirect_uri: str
+    challenge: str  # PKCE S256
+    expires: float
+
+
+class AuthorizationError(Exception):
+    """An authorization request that cannot go on; `to_client` once its client and redirect URI are known good."""
+
+    def __init__(self, error: str, description: str, to_client: bool) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.to_client = to_client
+
+
 def _b64(n: int) -> str:
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 class LocalIdentityProvider:
-    def __init__(self, state_dir: Path, port: int = 0) -> None:
+    def __init__(self, state_dir: Path, port: int = 0, redirect_uris: Iterable[str] | None = None) -> None:
+        """`redirect_uris`: where the console client may be sent back (else $PAR_LOCAL_IDP_REDIRECT_URIS).
+
+        A stack whose API port is known only once it runs registers its callback then, with
+        register_redirect_uri(f"{api_url}/admin/callback").
+        """
         self.dir = Path(state_dir) / "idp"
         self.port = port
         self.users: dict[str, User] = {}
-        self._codes: dict[str, tuple[str, str, float]] = {}  # code -> (username, redirect_uri, expiry)
+        self.redirect_uris: set[str] = set()
+        if redirect_uris is None:
+            redirect_uris = os.environ.get(REDIRECT_URIS_ENV, "").replace(",", " ").split()
+        for uri in redirect_uris:
+            self.register_redirect_uri(uri)
+        self._codes: dict[str, _Grant] = {}
         self._failures: dict[str, list[float]] = {}  # username (known or not) -> times of recent failures
         self._failures_lock = threading.Lock()
         self._users_lock = threading.RLock()  # admin changes and their write to users.json
@@ -197,6 +236,13 @@ class LocalIdentityProvider:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+
+    def register_redirect_uri(self, uri: str) -> None:
+        """Let the console client be sent back to exactly this URI (no prefix, no pattern: OAuth 2.0 security BCP)."""
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError(f"a redirect URI is an absolute http(s) URL without a fragment, not {uri!r}")
+        self.redirect_uris = self.redirect_uris | {uri}  # a new set: request threads read it meanwhile
 
     def environment(self) -> dict[str, str]:
         """What the app needs to trust this issuer and manage its accounts (on AWS: Cognito's).
@@ -405,9 +451,61 @@ class LocalIdentityProvider:
             return None  # the right password of a disabled account: refused with the same answer as any failure
         return user
 
+    def check_authorization(self, params: dict[str, str]) -> None:
+        """AuthorizationError unless the request names this client, a registered redirect URI and PKCE S256.
+
+        The client and the redirect URI come first: until both are known good, nothing may be sent to
+        that URI (an error page instead), or the provider would redirect wherever a link says.
+        """
+        if params.get("client_id") != CLIENT_ID:
+            raise AuthorizationError("invalid_client", "Ứng dụng (client_id) không được đăng ký.", to_client=False)
+        if params.get("redirect_uri") not in self.redirect_uris:
+            raise AuthorizationError(
+                "invalid_redirect_uri",
+                "Địa chỉ quay lại (redirect_uri) chưa được đăng ký cho ứng dụng này.",
+                to_client=False,
+            )
+        if params.get("response_type", "code") != "code":
+            raise AuthorizationError("unsupported_response_type", "Only response_type=code.", to_client=True)
+        if params.get("code_challenge_method") != "S256" or not PKCE_CHALLENGE.fullmatch(
+            params.get("code_challenge", "")
+        ):
+            # "plain" is refused: its challenge is the verifier itself, so whoever sees this request could redeem the code
+            raise AuthorizationError(
+                "invalid_request", "PKCE with code_challenge_method=S256 is required.", to_client=True
+            )
+
+    def grant_code(self, username: str, params: dict[str, str]) -> str:
+        """A single-use code for a checked request (check_authorization), bound to its redirect URI and PKCE challenge."""
+        now = time.time()
+        for stale in [c for c, g in list(self._codes.items()) if g.expires <= now]:
+            self._codes.pop(stale, None)
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = _Grant(username, params["redirect_uri"], params["code_challenge"], now + CODE_SECONDS)
+        return code
+
+    def redeem_code(self, form: dict[str, str]) -> dict[str, Any] | None:
+        """The tokens for a code, once: the same redirect URI as when it was issued, and the PKCE verifier."""
+        grant = self._codes.pop(form.get("code", ""), None)
+        if grant is None or grant.expires <= time.time() or form.get("redirect_uri") != grant.redirect_uri:
+            return None
+        verifier = form.get("code_verifier", "")
+        if not PKCE_VERIFIER.fullmatch(verifier):
+            return None
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if not secrets.compare_digest(challenge, grant.challenge):
+            return None
+        user = self.users.get(grant.username)
+        if user is None or not user.enabled:
+            return None
+        return self._tokens(user.username)
+
     def password_grant(self, username: str, password: str) -> dict[str, Any] | None:
         if self.check_password(username, password) is None:
             return None
+        return self._tokens(username)
+
+    def _tokens(self, username: str) -> dict[str, Any]:
         return {
             "id_token": self.issue(username, "id"),
             "access_token": self.issue(username, "access"),
@@ -461,6 +559,7 @@ class LocalIdentityProvider:
                             "authorization_endpoint": f"{idp.issuer}/oauth2/authorize",
                             "token_endpoint": f"{idp.issuer}/oauth2/token",
                             "response_types_supported": ["code"],
+                            "code_challenge_methods_supported": ["S256"],
                             "grant_types_supported": ["authorization_code", "password"],
                             "id_token_signing_alg_values_supported": ["RS256"],
                             "subject_types_supported": ["public"],
@@ -468,7 +567,8 @@ class LocalIdentityProvider:
                     )
                 elif url.path == "/oauth2/authorize":
                     query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                    self._send(200, _sign_in_page(query).encode(), "text/html; charset=utf-8")
+                    if self._authorization_ok(query):
+                        self._send(200, _sign_in_page(query).encode(), "text/html; charset=utf-8")
                 else:
                     self._json(404, {"error": "not_found"})
 
@@ -554,9 +654,7 @@ class LocalIdentityProvider:
                 if form.get("grant_type") == "password":
                     tokens = idp.password_grant(form.get("username", ""), form.get("password", ""))
                 elif form.get("grant_type") == "authorization_code":
-                    code = idp._codes.pop(form.get("code", ""), None)
-                    valid = code is not None and code[1] == form.get("redirect_uri") and code[2] > time.time()
-                    tokens = idp.password_grant(code[0], idp.users[code[0]].password) if valid and code else None
+                    tokens = idp.redeem_code(form)
                 else:
                     self._json(400, {"error": "unsupported_grant_type"})
                     return
@@ -565,20 +663,34 @@ class LocalIdentityProvider:
                 else:
                     self._json(200, tokens)
 
+            def _authorization_ok(self, params: dict[str, str]) -> bool:
+                """Checked again at /login: a form can be posted there without the authorization step."""
+                try:
+                    idp.check_authorization(params)
+                except AuthorizationError as error:
+                    if error.to_client:  # RFC 6749, 4.1.2.1: the client hears of it, with its state
+                        answer = {"error": error.error, "error_description": error.description}
+                        self._redirect(params["redirect_uri"], {**answer, "state": params.get("state", "")})
+                    else:
+                        page = _error_page(error.description).encode()
+                        self._send(400, page, "text/html; charset=utf-8")
+                    return False
+                return True
+
+            def _redirect(self, redirect_uri: str, params: dict[str, str]) -> None:
+                joiner = "&" if "?" in redirect_uri else "?"
+                self._send(302, b"", "text/plain", {"Location": f"{redirect_uri}{joiner}{urlencode(params)}"})
+
             def _login(self, form: dict[str, str]) -> None:
-                redirect = form.get("redirect_uri", "")
-                if not redirect.startswith(("http://127.0.0.1", "http://localhost")):
-                    self._json(400, {"error": "invalid_redirect_uri"})
+                if not self._authorization_ok(form):
                     return
                 user = idp.check_password(form.get("username", ""), form.get("password", ""))
                 if user is None:
                     page = _sign_in_page(form, error=SIGN_IN_FAILED)
                     self._send(401, page.encode(), "text/html; charset=utf-8")
                     return
-                code = secrets.token_urlsafe(24)
-                idp._codes[code] = (user.username, redirect, time.time() + 120)
-                target = f"{redirect}?{urlencode({'code': code, 'state': form.get('state', '')})}"
-                self._send(302, b"", "text/plain", {"Location": target})
+                code = idp.grant_code(user.username, form)
+                self._redirect(form["redirect_uri"], {"code": code, "state": form.get("state", "")})
 
         return Handler
 
@@ -586,7 +698,7 @@ class LocalIdentityProvider:
 def _sign_in_page(params: dict[str, str], error: str = "") -> str:
     hidden = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(params.get(k, ""))}">'
-        for k in ("client_id", "redirect_uri", "state")
+        for k in ("client_id", "redirect_uri", "state", "response_type", "code_challenge", "code_challenge_method")
     )
     alert = f'<p role="alert" class="error">{html.escape(error)}</p>' if error else ""
     return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
@@ -598,3 +710,10 @@ input{{width:100%;padding:.5rem;font-size:1rem}}button{{margin-top:1.5rem;paddin
 <label for="u">Tên đăng nhập</label><input id="u" name="username" autocomplete="username" required>
 <label for="p">Mật khẩu</label><input id="p" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Đăng nhập</button></form></main></body></html>"""
+
+
+def _error_page(message: str) -> str:
+    """A refused authorization request, shown here: never sent to an unverified redirect URI."""
+    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Yêu cầu đăng nhập không hợp lệ</title>
+</head><body><main><h1>Yêu cầu đăng nhập không hợp lệ</h1><p role="alert">{html.escape(message)}</p>
+<p>Hãy mở lại trang quản trị và đăng nhập từ đó.</p></main></body></html>"""

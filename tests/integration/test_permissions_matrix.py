@@ -161,13 +161,12 @@ def test_every_protected_route_for_every_role_and_scope(live_stack):
 def test_every_console_page_for_every_role_and_scope(live_stack):
     """The same walk through the console: session cookie, CSRF token on every form, 200/303 / 403 / 302."""
     from chalicelib.api.session import SESSION_COOKIE, csrf_token
-    from chalicelib.settings import settings
 
     failures = []
     cases = _cases(live_stack, _registry("console"), CONSOLE_FORMS, console=True)
     for method, path, username, body, expected in cases:
         token = live_stack.idp.issue(username) if username else "not-a-token"
-        form = {**(body or {}), "csrf": csrf_token(token, settings().hmac_key)} if method == "POST" else None
+        form = {**(body or {}), "csrf": csrf_token(token)} if method == "POST" else None
         got = call(f"{live_stack.api_url}{path}", method, None, form, cookie=f"{SESSION_COOKIE}={token}")
         if got != expected:
             failures.append((method, path, username or "(no session)", expected, got))
