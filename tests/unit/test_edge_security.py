@@ -14,8 +14,8 @@ import pytest
 from chalice import Response
 
 from chalicelib.api.bodies import json_body
-from chalicelib.api.http import api_errors, json_response
-from chalicelib.domain.errors import InvalidJson
+from chalicelib.api.http import json_error, json_response
+from chalicelib.domain.errors import DomainError, InvalidJson
 from chalicelib.domain.submissions import MAX_JSON_DEPTH, ClientInfo, IdentifierHasher, SubmissionService
 from tests.shared.fakes import AllLocations, FakeCatalog, FakeResponseStore, sipas_definition
 
@@ -48,8 +48,11 @@ def submission() -> dict[str, Any]:
 
 
 def answer(view: Any) -> tuple[int, dict[str, Any]]:
-    """What a client gets when `view` runs behind the API's error mapping: the status and the JSON body."""
-    response: Response = api_errors(view)()
+    """What a client gets when `view` runs behind the API's error mapping (operations.api): status and JSON body."""
+    try:
+        response: Response = view()
+    except DomainError as exc:
+        response = json_error(exc)
     return response.status_code, json.loads(response.body)
 
 
