@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
@@ -58,6 +57,8 @@ def survey_page(survey_id: str) -> Response:
     form={"type": "object"},
 )
 def survey_page_submit(survey_id: str) -> Response:
+    from urllib.parse import parse_qs
+
     embed, agency = request.flag("embed"), request.query("agency")
     form = parse_qs(request.raw_body().decode("utf-8", "replace"), keep_blank_values=False)
     status, body = _submit_form(survey_id, form, embed=embed, agency=agency)
@@ -139,6 +140,8 @@ def my_response_page(receipt: str) -> Response:
     form={"type": "object", "required": ["confirm"], "properties": {"confirm": {"type": "string", "enum": ["yes"]}}},
 )
 def withdraw_my_response_page(receipt: str) -> Response:
+    from urllib.parse import parse_qs
+
     from chalicelib import wiring
     from chalicelib.domain.errors import InvalidSubmission
     from chalicelib.web.pages import render_my_response

@@ -6,7 +6,7 @@ token and refused once signed out (chalicelib/auth/revocation.py). Every form ca
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -14,7 +14,9 @@ from chalicelib.api import request
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import Answer, Param, console, page
 from chalicelib.api.params import AGENCY, FROM_SEQ, SAVED, USERNAME
-from chalicelib.auth.principal import Principal
+
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
 
 console_pages = Blueprint(__name__)
 ANY = ["*/*"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api import request
 from chalicelib.api.http import json_response, text_response
 from chalicelib.api.operations import Answer, Param, api
 from chalicelib.api.params import AGENCY, FROM_SEQ, SURVEY_ID, USERNAME
-from chalicelib.auth.principal import Principal
+
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
 
 officials_api = Blueprint(__name__)
 ANY = ["*/*"]

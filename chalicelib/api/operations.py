@@ -19,34 +19,29 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.api import request
 from chalicelib.domain.errors import DomainError
 
-_OWN = "@own"  # the resource is the caller's own (who am I, my dashboard): any grant of the permission reaches it
 
-
-@dataclass(frozen=True)
-class Param:
+# NamedTuples, not dataclasses: app.py imports this module through every blueprint, and its cold start counts.
+class Param(NamedTuple):
     name: str
-    where: str  # "path" or "query"
+    where: str  # "path", "query" or "cookie"
     description: str
-    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    schema: dict[str, Any] = {"type": "string"}  # noqa: RUF012 - read only; documented and checked as is
     required: bool = False
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     description: str
     schema: str | None = None  # a component of the document (schemas/api.schema.json or an embedded contract)
     media: str = "application/json"
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
     kind: str  # "api", "page" or "console"
     operation_id: str
     summary: str
@@ -59,10 +54,6 @@ class Operation:
     body: str | None = None  # the JSON request body's component
     form: dict[str, Any] | None = None  # the url-encoded form body's schema
     public: bool = True  # no sign-in at all (a console route that only starts or ends one has public=True)
-
-    @property
-    def target_rule(self) -> str | None:
-        return _OWN if self.own else self.agency_param
 
 
 OPERATIONS: dict[str, Operation] = {}  # view function name -> its operation
