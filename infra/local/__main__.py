@@ -18,7 +18,7 @@ from types import FrameType
 from infra.local.demo_site import DemoSite
 from infra.local.demo_site import register as register_demo_origin
 from infra.local.idp import LocalIdentityProvider
-from infra.local.stack import CHECKPOINTS_FILE, SNAPSHOT_DIR, LocalStack
+from infra.local.stack import CHECKPOINTS_FILE, JOURNAL_DIR, SNAPSHOT_DIR, LocalStack
 
 SNAPSHOT_EVERY = 60.0
 log = logging.getLogger("infra.local")
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _reset_state(state: Path) -> None:
     """Remove only what the local stack writes there, never the directory's other files."""
-    for name in (SNAPSHOT_DIR, f"{SNAPSHOT_DIR}.tmp", f"{SNAPSHOT_DIR}.old"):
+    for name in (SNAPSHOT_DIR, f"{SNAPSHOT_DIR}.tmp", f"{SNAPSHOT_DIR}.old", JOURNAL_DIR):
         shutil.rmtree(state / name, ignore_errors=True)
     (state / CHECKPOINTS_FILE).unlink(missing_ok=True)
 

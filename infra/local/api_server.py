@@ -1,14 +1,14 @@
 """The local API: the Chalice app served over HTTP on 127.0.0.1, many requests at a time.
 
-Two rules keep one client from stalling the others:
-- a request's whole body is read before the request enters the app (and the gate below), and every
-  read from a client has a deadline (CLIENT_TIMEOUT): a client that trickles its headers or body
-  is answered 408 or dropped, and never holds anything another request needs;
-- the gate is shared by requests and taken alone only by what must see no request half done. With
-  the journal on, nothing needs that: a snapshot copies moto's memory while holding the journal's
-  write lock for a moment (see infra/local/persistence.py), so requests are never stopped. Only a
-  stack without a journal (an external endpoint, or the benchmark's journal-off mode) still
-  snapshots by taking the gate alone.
+Nothing a request waits for is held by another client:
+- a request's whole body is read before the request enters the app, and every read from a client
+  has a deadline (CLIENT_TIMEOUT): a client that trickles its request line, headers or body is
+  answered 408 or dropped, and only its own connection's thread waits for it;
+- requests are not gated against persistence. A snapshot used to take a readers-writer gate alone
+  (and stall every request for seconds while it scanned); it now makes its consistent cut by
+  holding the journal's write lock while it copies the tables in memory (infra/local/persistence.py),
+  so mutating AWS calls wait a fraction of a second and nothing else waits at all. A request half
+  done at the cut is what a crash at that moment would leave, and the journal carries its rest.
 """
 
 from __future__ import annotations
@@ -18,48 +18,12 @@ import importlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 CLIENT_TIMEOUT = 10.0  # seconds for a client's request line, its headers, and its whole body
-
-
-class Gate:
-    """A readers-writer lock: HTTP requests share it; a quiesced snapshot takes it alone (writers first)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._waiting_writers = 0
-
-    @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._writer and not self._waiting_writers)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._cond:
-            self._waiting_writers += 1
-            self._cond.wait_for(lambda: not self._writer and not self._readers)
-            self._waiting_writers -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
 
 
 class _SlowClient(Exception):
@@ -69,8 +33,7 @@ class _SlowClient(Exception):
 class ApiServer:
     """One Chalice app on one port; start() returns its URL, stop() closes it."""
 
-    def __init__(self, gate: Gate, quiet: threading.Event, client_timeout: float = CLIENT_TIMEOUT) -> None:
-        self.gate = gate
+    def __init__(self, quiet: threading.Event, client_timeout: float = CLIENT_TIMEOUT) -> None:
         self.quiet = quiet  # set: no access log (seeding posts hundreds of requests)
         self.client_timeout = client_timeout
         self.url = ""
@@ -107,9 +70,9 @@ class ApiServer:
             config_from_disk=from_disk,
             default_params={"project_dir": root.as_posix(), "api_gateway_stage": "api", "autogen_policy": False},
         )
-        gate, quiet, read_timeout = self.gate, self.quiet, self.client_timeout
+        quiet, read_timeout = self.quiet, self.client_timeout
 
-        class GatedHandler(ChaliceRequestHandler):
+        class Handler(ChaliceRequestHandler):
             # StreamRequestHandler puts this timeout on the socket: the request line and headers
             # must come within it (else http.server drops the connection), and so must each read.
             timeout = read_timeout
@@ -141,14 +104,13 @@ class ApiServer:
             def _generic_handle(self) -> None:
                 self._payload = None
                 try:
-                    self._parse_payload()  # before the gate: a slow body holds no other request
+                    self._parse_payload()  # all of it before the app runs (Chalice reads it from here)
                 except (_SlowClient, TimeoutError, ValueError):
                     self.close_connection = True
                     with contextlib.suppress(OSError):
                         self.send_error(HTTPStatus.REQUEST_TIMEOUT, "request body not received in time")
                     return
-                with gate.shared():
-                    super()._generic_handle()
+                super()._generic_handle()
 
             def log_message(self, format: str, *args: Any) -> None:
                 if not quiet.is_set():
@@ -164,7 +126,7 @@ class ApiServer:
             # multithreaded server needs. Done once per app object (a second swap would loop).
             CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
             app_obj.__class__ = CustomLocalChalice
-        server = LocalDevServer(app_obj, config, "127.0.0.1", port, handler_cls=GatedHandler)
+        server = LocalDevServer(app_obj, config, "127.0.0.1", port, handler_cls=Handler)
         server.server.block_on_close = False  # stop() must not wait for a client that keeps its connection open
         self._server = server
         self._thread = threading.Thread(target=server.server.serve_forever, name="local-api", daemon=True)

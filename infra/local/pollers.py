@@ -132,9 +132,16 @@ class StreamPoller:
         self._start = (kind, seq)
         self._shard = self.stack.moto_stream_shard(self.stream_arn, self.shard_id)
         if self._shard is None:
-            self._iterator = self._get_iterator(kind, seq)
+            try:
+                self._iterator = self._get_iterator(kind, seq)
+            except ClientError:
+                if kind != "AFTER_SEQUENCE_NUMBER":
+                    raise
+                # A checkpoint older than the restored stream's first record: what lies between
+                # was processed before the snapshot (see persistence.py), so start at the first.
+                self._iterator = self._get_iterator("TRIM_HORIZON")
         elif kind == "AFTER_SEQUENCE_NUMBER":
-            self._next_seq = int(seq) + 1  # type: ignore[arg-type]
+            self._next_seq = max(int(seq) + 1, self._shard.starting_sequence_number)  # type: ignore[arg-type]
         elif kind == "LATEST":
             self._next_seq = self._shard.starting_sequence_number + len(self._shard.items)
         else:

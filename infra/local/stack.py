@@ -12,17 +12,13 @@ LocalStack orchestrates; each concern lives in its own module:
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import itertools
 import json
 import logging
 import os
-import re
-import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +27,19 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from infra.local.api_server import ApiServer, Gate
+from infra.local.api_server import ApiServer
+from infra.local.emulator import ACCOUNT_ID, Emulator
 from infra.local.eventbridge import Schedules, eventbridge_event, matches_pattern, next_fire
-from infra.local.persistence import CHECKPOINTS_FILE, SNAPSHOT_DIR, Checkpoints, atomic_write
+from infra.local.journal import JOURNAL_DIR, Journal, Replayer
+from infra.local.persistence import (
+    CHECKPOINTS_FILE,
+    SNAPSHOT_DIR,
+    Checkpoints,
+    Snapshot,
+    TableCopy,
+    object_file_name,
+    write_snapshot,
+)
 from infra.local.pollers import Poller, RulePoller, StreamPoller, lambda_record
 from infra.local.runtime import FunctionError, FunctionRunner, LambdaContext, iso
 from infra.local.runtime import now as _utcnow
@@ -52,11 +58,12 @@ from infra.local.template import (
     parse_functions,
     references,
 )
-from infra.local.wire import item_from_wire, item_to_wire
+from infra.local.wire import item_from_wire
 
 __all__ = [
     "CHECKPOINTS_FILE",
     "DATA_TYPES",
+    "JOURNAL_DIR",
     "SNAPSHOT_DIR",
     "FunctionError",
     "FunctionSpec",
@@ -76,14 +83,8 @@ log = logging.getLogger("infra.local")
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 STACK_NAME = "par-local"
 REGION = "ap-southeast-1"
-ACCOUNT_ID = "123456789012"  # moto's default account: bucket names built from AWS::AccountId use it
 DUMMY_KEY = "testing"  # moto's dummy credentials; unknown keys belong to the default account
 POLL_INTERVAL = 0.2
-
-# Accounts of the stacks whose moto runs in this process (see LocalStack._start_moto).
-_PROCESS_LOCK = threading.Lock()
-_ACCOUNTS_IN_USE: set[str] = set()
-_SPARE_ACCOUNTS = itertools.count(100000000001)
 
 
 # ------------------------------------------------------------------------------------------ the stack
@@ -116,6 +117,7 @@ class LocalStack:
         stack_name: str = STACK_NAME,
         fast_reads: bool = True,
         account_id: str | None = None,
+        journal: bool = True,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.port_aws = port_aws
@@ -131,7 +133,14 @@ class LocalStack:
         self.fast_reads = fast_reads
         self._external = aws_endpoint is not None
         self._parameters = parameters
-        self._moto: Any = None
+        # The write-ahead journal of moto's mutating requests (infra/local/journal.py); off only for
+        # the benchmark that measures its cost, and absent when moto is not ours.
+        self._journal = Journal(self.state_dir / JOURNAL_DIR)
+        self._journal_on = journal
+        self._emulator: Emulator | None = None
+        self._snapshot_lock = threading.Lock()
+        self._continued: set[str] = set()  # tables whose stream goes on with its numbers (see restore)
+        self._replay_from: int | None = None  # the journal segment to replay from (see restore)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._template: dict[str, Any] = {}
@@ -146,11 +155,12 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._saved_env: dict[str, str | None] = {}
-        self._gate = Gate()
         self._quiet_http = threading.Event()  # set while seeding: 400 access-log lines help nobody
-        self._api = ApiServer(self._gate, self._quiet_http)
+        self._api = ApiServer(self._quiet_http)
         self.api_url = ""
         self.checkpoints = Checkpoints(self.state_dir / CHECKPOINTS_FILE)
+        if journal:
+            self.checkpoints.barrier = self._journal.sync
 
     # -------------------------------------------------------------- life cycle
 
@@ -179,7 +189,7 @@ class LocalStack:
             self.restored = created and self.restore()
             self._set_env(self._stack_env())
             self._reset_app_caches()
-            self._open_sources()
+            self._open_sources(replay=created)
         except BaseException:
             self.stop()  # no server, thread or environment change outlives a failed start
             raise
@@ -189,18 +199,10 @@ class LocalStack:
         self.stop_workers()
         self.stop_api()
         self.checkpoints.flush()
-        if self._moto is not None:
-            with _PROCESS_LOCK:
-                _ACCOUNTS_IN_USE.discard(self.account_id)
-                last = not _ACCOUNTS_IN_USE
-            if last:  # moto's backends are process-global: the last stack leaves nothing behind
-                with contextlib.suppress(Exception):
-                    self._reset_moto()
-            self._moto.stop()
-            server = getattr(self._moto, "_server", None)
-            if server is not None:
-                server.server_close()
-            self._moto = None
+        self._journal.close()
+        if self._emulator is not None:
+            self._emulator.stop()
+            self._emulator = None
         for client in self._clients.values():
             client.close()  # its keep-alive connections would hold moto's request threads open
         self._clients.clear()
@@ -217,28 +219,9 @@ class LocalStack:
         return self._stop.is_set()
 
     def _start_moto(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
-        try:  # emulator-only performance fixes, when present (they patch moto in this process)
-            from infra.local.moto_patches import apply_moto_patches
-        except ImportError:
-            pass
-        else:
-            apply_moto_patches()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port_aws, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        # Every ThreadedMotoServer of a process shares one set of backends. The first stack gets
-        # the default account and a clean slate; a stack started while another runs (a test's own
-        # stack beside a session-wide one) gets an account of its own instead, and resets nothing.
-        with _PROCESS_LOCK:
-            alone = not _ACCOUNTS_IN_USE
-            self.account_id = ACCOUNT_ID if alone else str(next(_SPARE_ACCOUNTS))
-            _ACCOUNTS_IN_USE.add(self.account_id)
-        if alone:
-            self._reset_moto()
+        self._emulator = Emulator(self.port_aws, self._journal)
+        self.endpoint = self._emulator.start()
+        self.account_id = self._emulator.account_id
 
     def _use_account(self) -> None:
         """Credentials that moto maps to this stack's account (assumed-role keys for a non-default one)."""
@@ -262,15 +245,6 @@ class LocalStack:
             "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
             "AWS_SESSION_TOKEN": credentials["SessionToken"],
         }
-
-    def _reset_moto(self) -> None:
-        import urllib.request
-
-        # No proxy: a developer's http_proxy must not see (or break) calls to 127.0.0.1.
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310 - our own http://127.0.0.1 endpoint
-        with opener.open(request, timeout=30) as response:
-            response.read()
 
     # -------------------------------------------------------------- environment
 
@@ -349,17 +323,13 @@ class LocalStack:
 
     def moto_stream_shard(self, stream_arn: str, shard_id: str) -> Any:
         """moto's in-memory shard when this process runs moto (and fast_reads is on), else None."""
-        if self._moto is None or not self.fast_reads:
+        if self._emulator is None or not self.fast_reads:
             return None
         try:
-            from moto.dynamodb.models import dynamodb_backends
-
-            table = dynamodb_backends[self.account_id][self.region].get_table(stream_arn.split("/")[1])
-            shard = table.stream_shard
+            return self._emulator.stream_shard(self.region, stream_arn, shard_id)
         except Exception:  # moto's internals moved: read through the API instead
             log.warning("cannot read %s in-process; using GetRecords", stream_arn, exc_info=True)
             return None
-        return shard if shard is not None and shard.id == shard_id else None
 
     # -------------------------------------------------------------- deploy
 
@@ -496,11 +466,21 @@ class LocalStack:
 
     # -------------------------------------------------------------- sources
 
-    def _open_sources(self) -> None:
+    def _open_sources(self, replay: bool) -> None:
+        """Rule queues and schedules, then the journal's replay (its events need the queues), then the
+        stream pollers, positioned after the replay; from then on the journal records."""
         self._stream_pollers, self._rule_pollers = [], []
         self._schedules = Schedules(self.account_id, self.region, self.invoke_async)
-        stream_arns: set[str] = set()
         started = _utcnow()
+        for spec in self._functions.values():
+            if spec.rules:
+                self._rule_pollers.append(RulePoller(self, spec, self._create_rule_queue(spec)))
+            for schedule in spec.schedules:
+                rule_arn = f"arn:aws:events:{self.region}:{self.account_id}:rule/{self.stack_name}-{spec.logical_id}-{schedule.name}"
+                self._schedules.add(spec, schedule, rule_arn, started)
+        if replay and self._replay() > 0:
+            self.restored = True
+        stream_arns: set[str] = set()
         for spec in self._functions.values():
             for source in spec.streams:
                 stream_arn = self.resolve(source.stream)
@@ -508,23 +488,24 @@ class LocalStack:
                     log.warning("%s/%s: its stream is not deployed locally; skipped", spec.logical_id, source.name)
                     continue
                 stream_arns.add(stream_arn)
+                if _table_of(stream_arn) in self._continued:
+                    self.checkpoints.rebind(_table_of(stream_arn), stream_arn)
                 shards = self.client("dynamodbstreams").describe_stream(StreamArn=stream_arn)["StreamDescription"][
                     "Shards"
                 ]
                 for shard in shards:
                     self._stream_pollers.append(StreamPoller(self, spec, source, stream_arn, shard["ShardId"]))
-            if spec.rules:
-                self._rule_pollers.append(RulePoller(self, spec, self._create_rule_queue(spec)))
-            for schedule in spec.schedules:
-                rule_arn = f"arn:aws:events:{self.region}:{self.account_id}:rule/{self.stack_name}-{spec.logical_id}-{schedule.name}"
-                self._schedules.add(spec, schedule, rule_arn, started)
         self.checkpoints.keep_only(stream_arns)
-        # After a restore the pollers start at LATEST: the restore's own writes are stream records
+        # A stream that goes on from a snapshot (or a journal since a fresh start) has the numbers
+        # it had: each poller resumes after its checkpoint, or at the oldest record kept. Otherwise,
+        # after a restore, the pollers start at LATEST: the restore's own writes are stream records
         # too, and re-processing them would count every restored response into the (also restored)
         # aggregates a second time. Iterators are opened here, before any worker runs.
         for poller in self._stream_pollers:
-            poller.open(start_at_latest=self.restored)
+            poller.open(start_at_latest=self.restored and _table_of(poller.stream_arn) not in self._continued)
         self.checkpoints.flush()
+        if self._journal_on and self._emulator is not None:
+            self._journal.start_recording()
 
     def _create_rule_queue(self, spec: FunctionSpec) -> str:
         sqs, events = self.client("sqs"), self.client("events")
@@ -639,83 +620,57 @@ class LocalStack:
 
     # -------------------------------------------------------------- persistence
 
-    @contextlib.contextmanager
-    def _quiesced(self, drain_timeout: float) -> Iterator[None]:
-        """No HTTP request and no handler runs inside: what a snapshot copies is consistent."""
-        with self._gate.exclusive():
-            try:
-                self.drain(drain_timeout)
-            except TimeoutError as exc:
-                log.warning("snapshot without a full drain: %s", exc)
-            with contextlib.ExitStack() as locks:
-                for poller in self._pollers():
-                    locks.enter_context(poller.lock)
-                locks.enter_context(self._schedules.lock)
-                yield
-
     def has_snapshot(self) -> bool:
-        return (self.state_dir / SNAPSHOT_DIR / "manifest.json").exists()
+        return Snapshot.load(self.state_dir) is not None
 
-    def snapshot(self, drain_timeout: float = 30) -> Path:
-        """Write every table item, the latest version of every object and the checkpoints to state_dir."""
-        target = self.state_dir / SNAPSHOT_DIR
-        tmp = self.state_dir / f"{SNAPSHOT_DIR}.tmp"
-        with self._quiesced(drain_timeout):
-            shutil.rmtree(tmp, ignore_errors=True)
-            (tmp / "dynamodb").mkdir(parents=True)
-            (tmp / "s3").mkdir()
-            manifest: dict[str, Any] = {
-                "version": 1,
-                "created": iso(_utcnow()),
-                "stack": self.stack_name,
-                "tables": {},
-                "buckets": {},
-            }
-            for logical_id, table in self.tables().items():
-                items = self._scan(table)
-                (tmp / "dynamodb" / f"{logical_id}.json").write_text(
-                    json.dumps(items, ensure_ascii=False), encoding="utf-8"
-                )
-                manifest["tables"][logical_id] = {"name": table, "items": len(items)}
-            for logical_id, bucket in self.buckets().items():
-                manifest["buckets"][logical_id] = {
-                    "name": bucket,
-                    "objects": self._dump_bucket(bucket, tmp / "s3" / logical_id),
+    def snapshot(self) -> Path:
+        """Save tables, stream positions, objects and checkpoints to state_dir; the journal before it goes.
+
+        Requests are not stopped: mutating ones wait while the tables are copied in memory under
+        the journal's lock, reads not at all (see infra/local/persistence.py for why that is enough).
+        """
+        if self._emulator is None:
+            raise LocalStackError("a snapshot reads moto's memory: only a stack that runs its own moto takes one")
+        with self._snapshot_lock:
+            tables = self.tables()
+            started = time.monotonic()
+            with self._journal.lock:  # the cut: no mutating request is applied meanwhile
+                checkpoints = self.checkpoints.as_dict()
+                copies = {
+                    logical_id: TableCopy(
+                        name,
+                        self._emulator.table_items(self.region, name),
+                        self._emulator.stream_state(self.region, name, self._first_needed(name, checkpoints)),
+                    )
+                    for logical_id, name in tables.items()
                 }
-            manifest["checkpoints"] = self.checkpoints.as_dict()
-            atomic_write(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
-            old = self.state_dir / f"{SNAPSHOT_DIR}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            if target.exists():
-                target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-            self.checkpoints.flush()
-        log.info("snapshot written to %s", target)
+                segment = self._journal.rotate() if self._journal.recording else None
+            paused = time.monotonic() - started
+            target = write_snapshot(
+                self.state_dir,
+                self.stack_name,
+                iso(_utcnow()),
+                copies,
+                self.buckets(),
+                self._dump_bucket,
+                checkpoints,
+                segment,
+            )
+            if segment is not None:
+                self._journal.drop_before(segment)
+        self.checkpoints.flush()
+        log.info("snapshot written to %s (mutating requests paused %.0f ms)", target, paused * 1000)
         return target
 
-    def _scan(self, table: str) -> list[dict[str, Any]]:
-        if self._moto is not None and self.fast_reads:
-            try:
-                return self._scan_in_process(table)
-            except Exception:  # moto's internals moved: the API is slower but always right
-                log.warning("in-process scan of %s failed; scanning through the API", table, exc_info=True)
-        items: list[dict[str, Any]] = []
-        for page in self.client("dynamodb").get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
-            items.extend(item_to_wire(item) for item in page.get("Items", []))
-        return items
-
-    def _scan_in_process(self, table: str) -> list[dict[str, Any]]:
-        """Every item of a table read from our own moto's memory, in DynamoDB JSON.
-
-        moto 5.2 serialises responses slowly (a Scan of 1,600 aggregate items takes ~10 s), and a
-        snapshot holds the API still while it copies; reading the backend takes a fraction of a
-        second. Only when this process runs moto, and only while quiesced.
-        """
-        from moto.dynamodb.models import dynamodb_backends
-
-        moto_table = dynamodb_backends[self.account_id][self.region].get_table(table)
-        return [json.loads(json.dumps(item.to_json()["Attributes"])) for item in moto_table.all_items()]
+    def _first_needed(self, table: str, checkpoints: dict[str, Any]) -> int | None:
+        """The oldest sequence number of a table's stream that some consumer has not processed; None: no consumer."""
+        needed = []
+        for poller in self._stream_pollers:
+            if _table_of(poller.stream_arn) != table or not poller.source.enabled:
+                continue
+            checkpoint = checkpoints.get(poller.consumer, {}).get(poller.stream_arn, {}).get(poller.shard_id)
+            needed.append(int(checkpoint) + 1 if checkpoint is not None else 0)
+        return min(needed) if needed else None
 
     def _dump_bucket(self, bucket: str, directory: Path) -> list[dict[str, Any]]:
         s3 = self.client("s3")
@@ -724,10 +679,13 @@ class LocalStack:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for entry in page.get("Contents", []):
                 key = entry["Key"]
-                obj = s3.get_object(Bucket=bucket, Key=key)
-                # Flat file names: keys "a" and "a/b" cannot both be paths; the manifest keeps the key.
-                digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-                filename = f"{digest}-{re.sub(r'[^A-Za-z0-9._-]', '_', key.rsplit('/', 1)[-1])[:80]}"
+                try:
+                    obj = s3.get_object(Bucket=bucket, Key=key)
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "NoSuchKey":
+                        raise
+                    continue  # deleted after the cut: the journal deletes it again
+                filename = object_file_name(key)
                 (directory / filename).write_bytes(obj["Body"].read())
                 objects.append(
                     {
@@ -741,39 +699,72 @@ class LocalStack:
         return objects
 
     def restore(self) -> bool:
-        """Put a snapshot's items and objects back; False when there is none.
+        """Put the last snapshot's items, objects and stream positions back; False when there is none.
 
-        Called by start() before any poller is opened, so that the pollers can then begin at
-        LATEST (see _open_sources): what is restored was already processed when it was saved.
+        Called by start() before any poller is opened and before the journal is replayed: the
+        journal's requests apply to exactly the state the snapshot cut.
         """
-        source = self.state_dir / SNAPSHOT_DIR
-        if not self.has_snapshot():
+        self._continued, self._replay_from = set(), None
+        snapshot = Snapshot.load(self.state_dir)
+        segments = self._journal.segments()
+        if snapshot is None:
+            if segments[:1] == [1] and self._emulator is not None:
+                # No snapshot yet: the journal holds the whole history since a fresh start, and each
+                # stream starts from the same sequence number it started from then.
+                self._replay_from = 1
+                self._continued = set(self.tables().values())
+            elif segments:
+                log.warning("journal segments %s without their snapshot: ignored", segments)
             return False
-        manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
         tables, buckets = self.tables(), self.buckets()
-        for logical_id in manifest.get("tables", {}):
+        for logical_id in snapshot.tables():
             if logical_id not in tables:
                 log.warning("snapshot has table %s, which the template no longer has; skipped", logical_id)
                 continue
-            items = json.loads((source / "dynamodb" / f"{logical_id}.json").read_text(encoding="utf-8"))
-            self._put_items(tables[logical_id], [item_from_wire(i) for i in items])
-        for logical_id, entry in manifest.get("buckets", {}).items():
+            self._put_items(tables[logical_id], [item_from_wire(i) for i in snapshot.items(logical_id)])
+            stream = snapshot.stream(logical_id)
+            emulator = self._emulator
+            if (
+                stream is not None
+                and emulator is not None
+                and emulator.set_stream(self.region, tables[logical_id], stream)
+            ):
+                self._continued.add(tables[logical_id])
+        for logical_id in snapshot.buckets():
             if logical_id not in buckets:
                 log.warning("snapshot has bucket %s, which the template no longer has; skipped", logical_id)
                 continue
-            for obj in entry["objects"]:
+            for obj, body in snapshot.objects(logical_id):
                 extra = {"Metadata": obj.get("metadata") or {}}
                 for arg, key in (("ContentType", "content_type"), ("ContentEncoding", "content_encoding")):
                     if obj.get(key):
                         extra[arg] = obj[key]
-                body = (source / "s3" / logical_id / obj["file"]).read_bytes()
                 self.client("s3").put_object(Bucket=buckets[logical_id], Key=obj["key"], Body=body, **extra)
+        if self._emulator is not None:
+            self._replay_from = snapshot.journal_segment
         log.info(
             "restored %s from %s",
-            ", ".join(f"{k}: {v['items']}" for k, v in manifest.get("tables", {}).items()),
-            source,
+            ", ".join(f"{k}: {v['items']}" for k, v in snapshot.tables().items()),
+            snapshot.directory,
         )
         return True
+
+    def _replay(self) -> int:
+        """Apply the journal after the snapshot (or all of it): what moto had accepted before the stop."""
+        if self._replay_from is None or self._emulator is None or self._emulator.app is None:
+            return 0
+        started = time.monotonic()
+        replayer = Replayer(self._emulator.app, self._credentials)
+        for header, body in self._journal.records(self._replay_from):
+            replayer.apply(header, body)
+        if replayer.applied:
+            log.info(
+                "journal: replayed %d request(s) in %.1f s (%d answered otherwise than when journaled)",
+                replayer.applied,
+                time.monotonic() - started,
+                replayer.failed,
+            )
+        return replayer.applied
 
     def _put_items(self, table: str, items: list[dict[str, Any]]) -> None:
         ddb = self.client("dynamodb")
@@ -843,3 +834,8 @@ class LocalStack:
     def eventbridge_event(self, source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
         """An event as EventBridge hands it to a rule's target."""
         return eventbridge_event(self.account_id, self.region, source, detail_type, detail)
+
+
+def _table_of(stream_arn: str) -> str:
+    """The table name in a stream ARN (arn:aws:dynamodb:region:account:table/NAME/stream/LABEL)."""
+    return stream_arn.split("/")[1]
