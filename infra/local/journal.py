@@ -92,10 +92,11 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return bytes(stream.read(length)) if length > 0 else b""
 
 
-def encode(environ: dict[str, Any], body: bytes, status: str, upload_id: str | None) -> bytes:
+def encode(environ: dict[str, Any], body: bytes, status: str, upload_id: str | None, account_id: str = "") -> bytes:
     header: dict[str, Any] = {
         "environ": {k: v for k, v in environ.items() if k in _KEPT_ENVIRON or k.startswith("HTTP_")},
         "status": status,
+        "account": account_id,
     }
     header["environ"].pop("HTTP_TRANSFER_ENCODING", None)  # the body is stored decoded
     if upload_id is not None:
@@ -116,6 +117,7 @@ class Journal:
         self.directory = directory
         self.lock = threading.RLock()  # a snapshot holds it across its capture (see persistence.py)
         self.recording = False
+        self.account_id = ""  # the account the requests are applied to (see Replayer)
         self._fd: int | None = None
         self._segment = 0
         self._appended = 0  # records appended in this process
@@ -272,7 +274,8 @@ class JournalMiddleware:
             number = 0
             if self.journal.recording:  # close() may have stopped it while we waited for the lock
                 upload = _UPLOAD_ID.search(answer) if environ.get("QUERY_STRING", "").startswith("uploads") else None
-                record = encode(environ, body, status, upload.group(1).decode() if upload else None)
+                upload_id = upload.group(1).decode() if upload else None
+                record = encode(environ, body, status, upload_id, self.journal.account_id)
                 number = self.journal.append(record)
         if number:
             self.journal.wait_durable(number)
@@ -302,9 +305,10 @@ def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple
 class Replayer:
     """Applies journal records to moto's app in order, as the requests that made them were applied."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], credentials: dict[str, str]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], credentials: dict[str, str], account_id: str) -> None:
         self.app = app
         self.credentials = credentials
+        self.account_id = account_id
         self.upload_ids: dict[str, str] = {}  # multipart upload id when journaled -> id in this moto
         self.applied = 0
         self.failed = 0
@@ -328,8 +332,13 @@ class Replayer:
             }
         )
         self._as_this_stack(environ)
-        for old, new in self.upload_ids.items():
-            for key in ("QUERY_STRING", "RAW_URI", "REQUEST_URI"):
+        renames = dict(self.upload_ids)
+        if header.get("account") and header["account"] != self.account_id:
+            # A stack beside another in one process gets a spare account, and names built from
+            # AWS::AccountId (buckets, queue URLs) change with it.
+            renames[header["account"]] = self.account_id
+        for old, new in renames.items():
+            for key in ("PATH_INFO", "QUERY_STRING", "RAW_URI", "REQUEST_URI"):
                 if key in environ and old in environ[key]:
                     environ[key] = environ[key].replace(old, new)
         status, _, answer = _call(self.app, environ)

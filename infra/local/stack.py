@@ -505,6 +505,7 @@ class LocalStack:
             poller.open(start_at_latest=self.restored and _table_of(poller.stream_arn) not in self._continued)
         self.checkpoints.flush()
         if self._journal_on and self._emulator is not None:
+            self._journal.account_id = self.account_id
             self._journal.start_recording()
 
     def _create_rule_queue(self, spec: FunctionSpec) -> str:
@@ -754,7 +755,7 @@ class LocalStack:
         if self._replay_from is None or self._emulator is None or self._emulator.app is None:
             return 0
         started = time.monotonic()
-        replayer = Replayer(self._emulator.app, self._credentials)
+        replayer = Replayer(self._emulator.app, self._credentials, self.account_id)
         for header, body in self._journal.records(self._replay_from):
             replayer.apply(header, body)
         if replayer.applied:
