@@ -18,7 +18,7 @@ from types import FrameType
 from infra.local.demo_site import DemoSite
 from infra.local.demo_site import register as register_demo_origin
 from infra.local.idp import LocalIdentityProvider
-from infra.local.stack import CHECKPOINTS_FILE, SNAPSHOT_DIR, LocalStack
+from infra.local.stack import CHECKPOINTS_FILE, JOURNAL_DIR, SNAPSHOT_DIR, LocalStack
 
 SNAPSHOT_EVERY = 60.0
 log = logging.getLogger("infra.local")
@@ -35,12 +35,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--demo-port", type=int, default=8002, help="a province portal that embeds the widget")
     run.add_argument("--reset", action="store_true", help="forget the saved state and seed again")
     run.add_argument("--seed-count", type=int, default=400, help="submissions to seed on a first start")
+    run.add_argument(
+        "--snapshot-every",
+        type=float,
+        default=SNAPSHOT_EVERY,
+        help="seconds between snapshots (the journal covers the rest)",
+    )
     return parser
 
 
 def _reset_state(state: Path) -> None:
     """Remove only what the local stack writes there, never the directory's other files."""
-    for name in (SNAPSHOT_DIR, f"{SNAPSHOT_DIR}.tmp", f"{SNAPSHOT_DIR}.old"):
+    for name in (SNAPSHOT_DIR, f"{SNAPSHOT_DIR}.tmp", f"{SNAPSHOT_DIR}.old", JOURNAL_DIR):
         shutil.rmtree(state / name, ignore_errors=True)
     (state / CHECKPOINTS_FILE).unlink(missing_ok=True)
 
@@ -111,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
     idp = LocalIdentityProvider(args.state, port=args.idp_port)
     idp.start()
     os.environ.update(idp.environment())  # the app trusts this issuer as it trusts Cognito on AWS
-    stack = LocalStack(args.state, port_aws=args.aws_port, port_api=args.api_port)
+    # PAR_LOCAL_JOURNAL=off: no journal, as before issue 7 (a kill loses what came after the last snapshot).
+    journal = os.environ.get("PAR_LOCAL_JOURNAL", "on").lower() not in {"off", "0", "false"}
+    stack = LocalStack(args.state, port_aws=args.aws_port, port_api=args.api_port, journal=journal)
     stopping = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -133,9 +141,12 @@ def run(args: argparse.Namespace) -> int:
             log.exception("could not register the widget demo's origin for P01; the demo page will not frame it")
         _print_urls(stack, idp, demo)
         last_snapshot = time.monotonic()
-        while not stopping.wait(1.0):
-            if time.monotonic() - last_snapshot >= SNAPSHOT_EVERY:
-                stack.snapshot()
+        while not stopping.wait(min(1.0, args.snapshot_every)):
+            if time.monotonic() - last_snapshot >= args.snapshot_every:
+                try:
+                    stack.snapshot()
+                except Exception:  # the journal still holds everything; the next snapshot tries again
+                    log.exception("periodic snapshot failed")
                 last_snapshot = time.monotonic()
         print("Stopping: draining the workers and saving a snapshot...", flush=True)
         stack.stop_api()  # no new requests; then everything they caused is processed and saved
