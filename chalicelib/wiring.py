@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.tokens import Principal, TokenConfig
     from chalicelib.domain.agencies import AgencyService
     from chalicelib.domain.audit import AuditLog
+    from chalicelib.domain.counting import CountingService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
@@ -250,9 +251,20 @@ def reset() -> None:
         identity_directory,
         user_admin,
         revocations,
+        counting_service,
     ):
         factory.cache_clear()
     reset_settings()
     reset_clients()
     reset_models()
     forget()
+
+
+# --- the workers' services --------------------------------------------------------------------
+
+
+@cache
+def counting_service() -> CountingService:
+    from chalicelib.domain.counting import CountingService
+
+    return CountingService(catalog=surveys(), store=aggregates())

@@ -11,25 +11,16 @@ import gzip
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
-
 from chalicelib import wiring
 from chalicelib.lake import lake_key, lake_row
-from chalicelib.streams import response_change
-from functions.batch import sequences_of, stream_response
+from functions.batch import read_changes
 from functions.observability import logger, metrics
 
 
 def archive_batch(event: dict[str, Any]) -> dict[str, Any]:
     partitions: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    poison = None
-    for record in DynamoDBStreamEvent(event).records:
-        try:
-            change = response_change(record)
-        except Exception:
-            logger.exception("unreadable stream record")
-            poison = str(record.dynamodb.sequence_number) if record.dynamodb else None
-            break
+    batch = read_changes(event)
+    for change in batch.items:
         response = change.new
         if response is None or response.status == "received":
             continue
@@ -41,7 +32,7 @@ def archive_batch(event: dict[str, Any]) -> dict[str, Any]:
         key = f"{partition}/{rows[0][0]}-{rows[-1][0]}.jsonl.gz"
         store.put(key, gzip.compress(body.encode("utf-8"), mtime=0), "application/gzip")
         metrics.add_metric(name="ArchivedResponses", unit="Count", value=len(rows))
-    return stream_response(sequences_of(event), [poison] if poison else [])
+    return batch.answer()
 
 
 @metrics.log_metrics

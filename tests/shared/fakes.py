@@ -33,17 +33,44 @@ class FakeCatalog:
             raise SurveyVersionMismatch(field="/survey_version")
         return self.surveys[(survey_id, version)]
 
+    def list_current(self) -> list[Survey]:
+        latest: dict[str, Survey] = {}
+        for (survey_id, _), survey in sorted(self.surveys.items()):
+            latest[survey_id] = survey  # versions in order: the last one stays
+        return [latest[survey_id] for survey_id in sorted(latest)]
+
 
 class FakeResponseStore:
+    """The responses table in memory, with its stream: every write appends a ResponseChange (old and new
+    images, a rising sequence number), as DynamoDB Streams with NEW_AND_OLD_IMAGES would. The updates
+    mirror chalicelib/store/responses.py, attribute for attribute and condition for condition."""
+
+    FIRST_SEQUENCE = 4421584500000000017450439000  # the size of a real stream sequence number
+
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.writes = 0
+        self.stream: list[Any] = []  # ResponseChange, in order
+
+    def _record(self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        from chalicelib.streams import ResponseChange
+
+        sequence = str(self.FIRST_SEQUENCE + len(self.stream) + 1)
+        image = lambda item: Response.from_item(copy.deepcopy(item)) if item else None
+        self.stream.append(ResponseChange(sequence, event, image(old), image(new)))
+
+    def _update(self, response_id: str, change: Any) -> None:
+        old = copy.deepcopy(self.items[response_id])
+        change(self.items[response_id])
+        self.writes += 1
+        self._record("MODIFY", old, self.items[response_id])
 
     def create(self, response: Response) -> bool:
         if response.response_id in self.items:
             return False
         self.writes += 1
         self.items[response.response_id] = copy.deepcopy(response.to_item())
+        self._record("INSERT", None, self.items[response.response_id])
         return True
 
     def get(self, response_id: str) -> Response | None:
@@ -54,8 +81,42 @@ class FakeResponseStore:
         item = self.items.get(response_id)
         if not item or item["status"] != "received":
             return False
-        item.update(status=status, reasons=reasons, screened_at=screened_at)
+        self._update(response_id, lambda i: i.update(status=status, reasons=reasons, screened_at=screened_at))
         return True
+
+    def withdraw(self, response_id: str, at: str) -> bool:
+        item = self.items.get(response_id)
+        if not item or item["status"] == "withdrawn":
+            return False
+
+        def change(i: dict[str, Any]) -> None:
+            i.update(status="withdrawn", answers={}, withdrawn_at=at)
+            for name in ("identifiers", "honeypot", "paradata"):
+                i.pop(name, None)
+
+        self._update(response_id, change)
+        return True
+
+    def strip_personal(self, response_id: str, at: str) -> bool:
+        if response_id not in self.items:
+            return False
+
+        def change(i: dict[str, Any]) -> None:
+            i["personal_data_removed_at"] = at
+            i.pop("identifiers", None)
+            i.pop("honeypot", None)
+            (i.get("paradata") or {}).pop("user_agent", None)
+
+        self._update(response_id, change)
+        return True
+
+    def delete(self, response_id: str) -> None:
+        """An item removed around the API (a purge, or a test's clean-up): a REMOVE record."""
+        old = self.items.pop(response_id)
+        self._record("REMOVE", old, None)
+
+    def iter_survey(self, survey_key: str) -> Any:
+        return [copy.deepcopy(i) for _, i in sorted(self.items.items()) if i.get("survey_key") == survey_key]
 
 
 class AllLocations:
@@ -225,3 +286,69 @@ class FakeDirectory:
         user = dataclasses.replace(self._existing(username), enabled=enabled)
         self.users[username] = user
         return user
+
+
+class WorkerKilled(RuntimeError):
+    """A fake store's stand-in for a Lambda killed (timeout, out of memory) at a chosen moment."""
+
+
+class FakeAggregateStore:
+    """The aggregates table in memory, with the real store's transaction rules (chalicelib/store/aggregates.py).
+
+    One apply() is one TransactWriteItems: its counters and markers land together or not at all; more
+    than `transaction_items` actions are refused; a marker that does not hold the value the caller read
+    fails the whole transaction (MarkerMoved), unless every marker already holds the value this one sets
+    (an earlier attempt of it landed). `crash[n] = "before_commit" | "after_commit"` kills the n-th
+    apply() call (counted from 1) on that side of its commit.
+    """
+
+    def __init__(self, transaction_items: int | None = None) -> None:
+        from chalicelib.domain.counting import TRANSACTION_ITEMS
+
+        self.limit = transaction_items or TRANSACTION_ITEMS
+        self.counters: dict[tuple[str, str], dict[str, int]] = {}
+        self.seen: dict[str, str] = {}
+        self.committed: list[tuple[Any, Any]] = []  # (delta, markers) of every transaction that landed
+        self.crash: dict[int, str] = {}
+        self.calls = 0
+
+    def markers(self, response_ids: Any) -> dict[str, str]:
+        return {r: self.seen[r] for r in set(response_ids) if r in self.seen}
+
+    def apply(self, delta: Any, markers: Any) -> int:
+        from chalicelib.domain.counting import MarkerMoved
+
+        self.calls += 1
+        crash = self.crash.pop(self.calls, None)
+        if crash == "before_commit":
+            raise WorkerKilled("killed before the transaction")
+        if len(delta) + len(markers) > self.limit:
+            raise ValueError(f"{len(delta) + len(markers)} items do not fit one transaction")
+        if not delta and not markers:
+            return 0
+        if any(self.seen.get(rid) != previous for rid, (previous, _) in markers.items()):
+            if all(self.seen.get(rid) == new for rid, (_, new) in markers.items()):
+                return 1
+            raise MarkerMoved(", ".join(sorted(markers)))
+        for key, cells in delta.items():
+            item = self.counters.setdefault(key, {})
+            for cell, value in cells.items():
+                item[cell] = item.get(cell, 0) + value  # DynamoDB's ADD: a counter at zero stays, as 0
+        self.seen.update({rid: new for rid, (_, new) in markers.items()})
+        self.committed.append((copy.deepcopy(delta), dict(markers)))
+        if crash == "after_commit":
+            raise WorkerKilled("killed after the transaction")
+        return 1
+
+    def nonzero(self) -> dict[tuple[str, str], dict[str, int]]:
+        """The counters as a recount would give them (merge() drops zeros too)."""
+        out = {key: {c: v for c, v in cells.items() if v} for key, cells in self.counters.items()}
+        return {key: cells for key, cells in out.items() if cells}
+
+    def scope_items(self, pk: str) -> list[dict[str, Any]]:
+        return [{"pk": p, "sk": sk, **cells} for (p, sk), cells in sorted(self.counters.items()) if p == pk]
+
+    def scan_prefix(self, prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"pk": p, "sk": sk, **cells} for (p, sk), cells in sorted(self.counters.items()) if p.startswith(prefix)
+        ]
