@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from chalicelib.domain.audit import AuditLog
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.privacy import PrivacyService
+    from chalicelib.domain.reconciliation import ReconcileService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.domain.users import IdentityDirectory, UserAdminService
+    from chalicelib.lake import LakeArchive
     from chalicelib.store.agencies import AgencySettingsRepository
     from chalicelib.store.aggregates import AggregateRepository
     from chalicelib.store.audit import AuditRepository
@@ -252,6 +254,8 @@ def reset() -> None:
         user_admin,
         revocations,
         counting_service,
+        lake_archive,
+        reconcile_service,
     ):
         factory.cache_clear()
     reset_settings()
@@ -268,3 +272,17 @@ def counting_service() -> CountingService:
     from chalicelib.domain.counting import CountingService
 
     return CountingService(catalog=surveys(), store=aggregates())
+
+
+@cache
+def lake_archive() -> LakeArchive:
+    from chalicelib.lake import LakeArchive
+
+    return LakeArchive(store=lake_store())
+
+
+@cache
+def reconcile_service() -> ReconcileService:
+    from chalicelib.domain.reconciliation import ReconcileService
+
+    return ReconcileService(catalog=surveys(), responses=responses(), aggregates=aggregates(), reports=reports_store())

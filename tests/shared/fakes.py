@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ class FakeResponseStore:
         self.items: dict[str, dict[str, Any]] = {}
         self.writes = 0
         self.stream: list[Any] = []  # ResponseChange, in order
+        self.images: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []  # raw (old, new) items
 
     def _record(self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         from chalicelib.streams import ResponseChange
@@ -58,6 +60,7 @@ class FakeResponseStore:
         sequence = str(self.FIRST_SEQUENCE + len(self.stream) + 1)
         image = lambda item: Response.from_item(copy.deepcopy(item)) if item else None
         self.stream.append(ResponseChange(sequence, event, image(old), image(new)))
+        self.images.append((copy.deepcopy(old), copy.deepcopy(new)))
 
     def _update(self, response_id: str, change: Any) -> None:
         old = copy.deepcopy(self.items[response_id])
@@ -352,3 +355,71 @@ class FakeAggregateStore:
         return [
             {"pk": p, "sk": sk, **cells} for (p, sk), cells in sorted(self.counters.items()) if p.startswith(prefix)
         ]
+
+
+class FakeObjectStore:
+    """An S3 bucket in memory, versioned like the lake bucket: an overwrite or a delete keeps the earlier
+    version (a delete leaves a delete marker) until forget_history removes every non-current version.
+
+    `crash = {"put": n}` (or "delete") kills the n-th call of that method, counted from 1, before it
+    writes: a worker dying between the writes of one batch.
+    """
+
+    def __init__(self) -> None:
+        self.versions: dict[str, list[bytes | None]] = {}  # key -> versions, oldest first; None: a delete marker
+        self.content_types: dict[str, str] = {}
+        self.calls: dict[str, int] = {}
+        self.crash: dict[str, int] = {}
+
+    def _enter(self, method: str) -> None:
+        self.calls[method] = self.calls.get(method, 0) + 1
+        if self.crash.get(method) == self.calls[method]:
+            raise WorkerKilled(f"killed before {method} #{self.calls[method]}")
+
+    def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+        self._enter("put")
+        self.versions.setdefault(key, []).append(bytes(body))
+        self.content_types[key] = content_type
+
+    def get(self, key: str) -> bytes | None:
+        versions = self.versions.get(key)
+        return versions[-1] if versions else None
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(k for k, v in self.versions.items() if k.startswith(prefix) and v and v[-1] is not None)
+
+    def list(self, prefix: str = "") -> list[Any]:
+        from chalicelib.store.objects import StoredObject
+
+        return [StoredObject(k, len(self.get(k) or b""), "2026-06-01T19:00:00+00:00") for k in self.keys(prefix)]
+
+    def delete(self, key: str) -> None:
+        self._enter("delete")
+        if self.versions.get(key):
+            self.versions[key].append(None)
+
+    def forget_history(self, prefix: str) -> int:
+        self._enter("forget_history")
+        forgotten = 0
+        for key in [k for k in self.versions if k.startswith(prefix)]:
+            versions = self.versions[key]
+            forgotten += len(versions) - (versions[-1] is not None)
+            if versions[-1] is None:
+                del self.versions[key]
+            else:
+                self.versions[key] = versions[-1:]
+        return forgotten
+
+    def every_version(self, prefix: str = "") -> list[tuple[str, bytes]]:
+        """Every stored body under the prefix, earlier versions included: all a reader of the bucket could find."""
+        return [(k, v) for k, vs in sorted(self.versions.items()) if k.startswith(prefix) for v in vs if v is not None]
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools' inject_lambda_context reads from the Lambda context."""
+
+    function_name: str = "par-dev-Worker-Ab12"
+    memory_limit_in_mb: str = "512"
+    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:par-dev-Worker-Ab12"
+    aws_request_id: str = "5f2d1a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
