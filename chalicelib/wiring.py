@@ -14,12 +14,15 @@ if TYPE_CHECKING:
     from chalicelib.domain.agencies import AgencyDirectory, AgencyService
     from chalicelib.domain.audit import AuditLog, AuditReader
     from chalicelib.domain.catalog import CatalogService
+    from chalicelib.domain.counting import CountingService
     from chalicelib.domain.privacy import PrivacyService
+    from chalicelib.domain.reconciliation import ReconcileService
     from chalicelib.domain.reports import ReportService
     from chalicelib.domain.results import ResultsService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.domain.users import IdentityDirectory, UserAdminService
+    from chalicelib.lake import LakeArchive
     from chalicelib.store.agencies import AgencySettingsRepository
     from chalicelib.store.aggregates import AggregateRepository
     from chalicelib.store.audit import AuditRepository
@@ -293,9 +296,36 @@ def reset() -> None:
         report_service,
         audit_reader,
         agency_directory,
+        counting_service,
+        lake_archive,
+        reconcile_service,
     ):
         factory.cache_clear()
     reset_settings()
     reset_clients()
     reset_models()
     forget()
+
+
+# --- the workers' services --------------------------------------------------------------------
+
+
+@cache
+def counting_service() -> CountingService:
+    from chalicelib.domain.counting import CountingService
+
+    return CountingService(catalog=surveys(), store=aggregates())
+
+
+@cache
+def lake_archive() -> LakeArchive:
+    from chalicelib.lake import LakeArchive
+
+    return LakeArchive(store=lake_store())
+
+
+@cache
+def reconcile_service() -> ReconcileService:
+    from chalicelib.domain.reconciliation import ReconcileService
+
+    return ReconcileService(catalog=surveys(), responses=responses(), aggregates=aggregates(), reports=reports_store())

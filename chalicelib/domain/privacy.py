@@ -73,6 +73,11 @@ class RetentionRun:
     stripped: int
 
 
+def holds_personal_data(response: Response) -> bool:
+    """What the retention period removes: keyed identifiers, the honeypot's text, the user agent."""
+    return bool(response.identifiers or response.paradata.get("user_agent") or response.honeypot)
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -123,6 +128,10 @@ class PrivacyService:
         )
         return {"receipt": receipt, "status": WITHDRAWN, "withdrawn_at": at}
 
+    def strip_all_expired(self, surveys: Iterable[Survey], now: datetime | None = None) -> list[RetentionRun]:
+        """The daily retention job: every survey version given (all of them, drafts and closed ones too)."""
+        return [self.strip_expired(survey, now) for survey in surveys]
+
     def strip_expired(self, survey: Survey, now: datetime | None = None) -> RetentionRun:
         days = int(survey.definition.get("retention_days") or DEFAULT_RETENTION_DAYS)
         cutoff = (now or self._clock()) - timedelta(days=days)
@@ -133,7 +142,7 @@ class PrivacyService:
                 response = Response.from_item(item)
             except MalformedResponse:
                 continue  # reconcile reports unreadable items; they hold nothing this job could strip safely
-            if not (response.identifiers or response.paradata.get("user_agent") or response.honeypot):
+            if not holds_personal_data(response):
                 continue
             if not response.received_at or parse_time(response.received_at) >= cutoff:
                 continue

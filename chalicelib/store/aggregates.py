@@ -1,12 +1,7 @@
 """Aggregate counters in DynamoDB, applied atomically with a per-response stream marker.
 
-Why a marker per response and not one per batch: Lambda may redeliver a batch whole, cut in halves
-(bisect on error) or from a failed record onwards, and a DynamoDB stream record does not name its
-shard, so neither a batch nor a shard position is a stable identity. A response's own records are:
-they arrive in order in one shard. Each transaction adds the deltas of a run of records and moves
-every touched response's marker from the sequence number read before to the run's last one for that
-response; a record at or below its response's marker was counted already and is skipped. The
-condition on the old value makes a concurrent or replayed writer fail instead of counting twice.
+The marker rule (why per response, how runs and markers move) lives in chalicelib/domain/counting.py;
+this is its store: one TransactWriteItems per run, the markers' old values as its conditions.
 Markers expire after MARKER_DAYS (the stream keeps records 24 h), so they cost no storage for long.
 """
 
@@ -17,16 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.domain.aggregation import Delta, ItemKey
+from chalicelib.domain.counting import TRANSACTION_ITEMS, MarkerMoved, Markers
 from chalicelib.settings import settings
 from chalicelib.store.aws import client
 
-TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions per TransactWriteItems
 MARKER_SK = "-"
 MARKER_DAYS = 3
-
-
-class MarkerMoved(RuntimeError):
-    """A response's marker moved since we read it (a replay raced us): fail the batch, it is retried."""
 
 
 def _n(value: int) -> dict[str, str]:
@@ -70,10 +61,10 @@ class AggregateRepository:
         return {str(i["pk"])[len(_MARKER_PREFIX) :]: str(i["seq"]) for i in items}
 
     # --- writes -----------------------------------------------------------------------------
-    def apply(self, delta: Delta, markers: dict[str, tuple[str | None, str]]) -> int:
+    def apply(self, delta: Delta, markers: Markers) -> int:
         """Add the delta and move each response's marker (previous -> new) in one transaction.
 
-        The caller (functions/aggregate) cuts a batch into runs whose items fit one transaction,
+        The caller (CountingService) cuts a batch into runs whose items fit one transaction,
         so every run is all-or-nothing and the markers say which runs landed. Returns requests made.
         """
         actions = [self._update(pk, sk, cells) for (pk, sk), cells in sorted(delta.items())]
@@ -99,7 +90,7 @@ class AggregateRepository:
                 time.sleep(0.05 * 2**attempt)  # another shard's run touched the same counters
         return 5
 
-    def _landed(self, markers: dict[str, tuple[str | None, str]]) -> bool:
+    def _landed(self, markers: Markers) -> bool:
         """Every marker already holds the value this transaction sets: an earlier attempt of it committed."""
         current = self.markers(markers)
         return all(current.get(rid) == new for rid, (_, new) in markers.items())

@@ -1,25 +1,36 @@
-"""Builds the results report of a survey version from its aggregates: HTML, CSV of item indices per province, manifest."""
+"""The results report of a survey version, from its aggregates: HTML, CSV of item indices per province, manifest.
+
+ReportService picks the survey versions (the requested one, else every open or closed survey),
+builds each report set and writes it to the reports bucket, the manifest last.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.domain.aggregation import NATIONAL, aggregate_pk
+from chalicelib.domain.jobs import SurveyCatalog, surveys_for
 from chalicelib.domain.results import compute_results
 from chalicelib.domain.survey import Survey
 from chalicelib.reference.geography import load_geography
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_PREFIX = "reports"
+CONTENT_TYPES = {
+    "report.html": "text/html; charset=utf-8",
+    "item_indices_by_province.csv": "text/csv; charset=utf-8",
+    "manifest.json": "application/json",
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,10 @@ class BuiltReport:
     prefix: str
     files: dict[str, bytes]
     manifest: dict[str, Any]
+
+    @property
+    def counted(self) -> int:
+        return int(self.manifest["inputs"]["responses_counted"])
 
 
 def province_table(survey: Survey, by_scope: dict[str, dict[str, Any]]) -> pd.DataFrame:
@@ -115,3 +130,35 @@ def scopes_for_report(survey: Survey) -> list[str]:
 
 def report_pks(survey: Survey) -> dict[str, str]:
     return {scope: aggregate_pk(survey.key, scope) for scope in scopes_for_report(survey)}
+
+
+class ScopeAggregates(Protocol):
+    def scope_items(self, pk: str) -> list[dict[str, Any]]: ...
+
+
+class ReportSink(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+class ReportService:
+    def __init__(
+        self,
+        catalog: SurveyCatalog,
+        aggregates: ScopeAggregates,
+        reports: ReportSink,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._catalog, self._aggregates, self._reports = catalog, aggregates, reports
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def run(self, survey_id: str | None = None, version: int | None = None) -> list[BuiltReport]:
+        """The requested survey version's report set, or every open or closed survey's."""
+        return [self.write(survey) for survey in surveys_for(self._catalog, survey_id, version)]
+
+    def write(self, survey: Survey) -> BuiltReport:
+        scope_items = {s: items for s, pk in report_pks(survey).items() if (items := self._aggregates.scope_items(pk))}
+        built = build_report(survey, scope_items, self._clock())
+        # manifest last: a report set is complete once its manifest exists
+        for name in sorted(built.files, key=lambda n: n == "manifest.json"):
+            self._reports.put(f"{built.prefix}/{name}", built.files[name], CONTENT_TYPES[name])
+        return built

@@ -1,45 +1,30 @@
-"""Reports worker: on schedule (every open survey) or on request (one survey), writes a report set into S3."""
+"""Reports worker: on schedule (every open or closed survey) or on request (one survey), a report set into S3."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
 from chalicelib import wiring
 from functions.observability import logger, metrics
-from functions.reports.build import build_report, report_pks
+from functions.reports.build import ReportService
 
-CONTENT_TYPES = {
-    "report.html": "text/html; charset=utf-8",
-    "item_indices_by_province.csv": "text/csv; charset=utf-8",
-    "manifest.json": "application/json",
-}
+REPORT_REQUESTED = "ReportRequested"  # detail: survey_id, survey_version (chalicelib/api: request_report)
 
 
-def run_report(survey_id: str, version: int | None = None) -> dict[str, Any]:
-    survey = wiring.surveys().get(survey_id, version)
-    repo = wiring.aggregates()
-    scope_items = {scope: items for scope, pk in report_pks(survey).items() if (items := repo.scope_items(pk))}
-    built = build_report(survey, scope_items)
-    store = wiring.reports_store()
-    # manifest last: a report set is complete once its manifest exists
-    for name in sorted(built.files, key=lambda n: n == "manifest.json"):
-        store.put(f"{built.prefix}/{name}", built.files[name], CONTENT_TYPES[name])
-    metrics.add_metric(name="ReportsBuilt", unit="Count", value=1)
-    logger.info(
-        "report built", extra={"prefix": built.prefix, "responses": built.manifest["inputs"]["responses_counted"]}
-    )
-    return {"prefix": built.prefix, "manifest": built.manifest}
-
-
-def surveys_of(event: dict[str, Any]) -> list[tuple[str, int | None]]:
-    detail = event.get("detail") or {}
-    if event.get("detail-type") == "ReportRequested" and detail.get("survey_id"):
-        version = detail.get("survey_version")
-        return [(str(detail["survey_id"]), int(version) if version else None)]
-    return [(s.id, s.version) for s in wiring.surveys().list_current() if s.status in ("open", "closed")]
+def reports() -> ReportService:
+    return ReportService(wiring.surveys(), wiring.aggregates(), wiring.reports_store())
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"reports": [run_report(sid, version) for sid, version in surveys_of(event)]}
+def handler(event: dict[str, Any], context: Any, service: ReportService | None = None) -> dict[str, Any]:
+    request = EventBridgeEvent(event)
+    detail = request.detail if request.detail_type == REPORT_REQUESTED else {}
+    version = detail.get("survey_version")
+    built = (service or reports()).run(detail.get("survey_id"), int(version) if version else None)
+    for report in built:
+        metrics.add_metric(name="ReportsBuilt", unit="Count", value=1)
+        logger.info("report built", extra={"prefix": report.prefix, "responses": report.counted})
+    return {"reports": [{"prefix": report.prefix, "manifest": report.manifest} for report in built]}

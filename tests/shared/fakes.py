@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,46 @@ class FakeCatalog:
             raise SurveyVersionMismatch(field="/survey_version")
         return self.surveys[(survey_id, version)]
 
+    def list_current(self) -> list[Survey]:
+        latest: dict[str, Survey] = {}
+        for (survey_id, _), survey in sorted(self.surveys.items()):
+            latest[survey_id] = survey  # versions in order: the last one stays
+        return [latest[survey_id] for survey_id in sorted(latest)]
+
 
 class FakeResponseStore:
+    """The responses table in memory, with its stream: every write appends a ResponseChange (old and new
+    images, a rising sequence number), as DynamoDB Streams with NEW_AND_OLD_IMAGES would. The updates
+    mirror chalicelib/store/responses.py, attribute for attribute and condition for condition."""
+
+    FIRST_SEQUENCE = 4421584500000000017450439000  # the size of a real stream sequence number
+
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.writes = 0
+        self.stream: list[Any] = []  # ResponseChange, in order
+        self.images: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []  # raw (old, new) items
+
+    def _record(self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        from chalicelib.streams import ResponseChange
+
+        sequence = str(self.FIRST_SEQUENCE + len(self.stream) + 1)
+        image = lambda item: Response.from_item(copy.deepcopy(item)) if item else None
+        self.stream.append(ResponseChange(sequence, event, image(old), image(new)))
+        self.images.append((copy.deepcopy(old), copy.deepcopy(new)))
+
+    def _update(self, response_id: str, change: Any) -> None:
+        old = copy.deepcopy(self.items[response_id])
+        change(self.items[response_id])
+        self.writes += 1
+        self._record("MODIFY", old, self.items[response_id])
 
     def create(self, response: Response) -> bool:
         if response.response_id in self.items:
             return False
         self.writes += 1
         self.items[response.response_id] = copy.deepcopy(response.to_item())
+        self._record("INSERT", None, self.items[response.response_id])
         return True
 
     def get(self, response_id: str) -> Response | None:
@@ -54,8 +84,42 @@ class FakeResponseStore:
         item = self.items.get(response_id)
         if not item or item["status"] != "received":
             return False
-        item.update(status=status, reasons=reasons, screened_at=screened_at)
+        self._update(response_id, lambda i: i.update(status=status, reasons=reasons, screened_at=screened_at))
         return True
+
+    def withdraw(self, response_id: str, at: str) -> bool:
+        item = self.items.get(response_id)
+        if not item or item["status"] == "withdrawn":
+            return False
+
+        def change(i: dict[str, Any]) -> None:
+            i.update(status="withdrawn", answers={}, withdrawn_at=at)
+            for name in ("identifiers", "honeypot", "paradata"):
+                i.pop(name, None)
+
+        self._update(response_id, change)
+        return True
+
+    def strip_personal(self, response_id: str, at: str) -> bool:
+        if response_id not in self.items:
+            return False
+
+        def change(i: dict[str, Any]) -> None:
+            i["personal_data_removed_at"] = at
+            i.pop("identifiers", None)
+            i.pop("honeypot", None)
+            (i.get("paradata") or {}).pop("user_agent", None)
+
+        self._update(response_id, change)
+        return True
+
+    def delete(self, response_id: str) -> None:
+        """An item removed around the API (a purge, or a test's clean-up): a REMOVE record."""
+        old = self.items.pop(response_id)
+        self._record("REMOVE", old, None)
+
+    def iter_survey(self, survey_key: str) -> Any:
+        return [copy.deepcopy(i) for _, i in sorted(self.items.items()) if i.get("survey_key") == survey_key]
 
 
 class AllLocations:
@@ -225,3 +289,137 @@ class FakeDirectory:
         user = dataclasses.replace(self._existing(username), enabled=enabled)
         self.users[username] = user
         return user
+
+
+class WorkerKilled(RuntimeError):
+    """A fake store's stand-in for a Lambda killed (timeout, out of memory) at a chosen moment."""
+
+
+class FakeAggregateStore:
+    """The aggregates table in memory, with the real store's transaction rules (chalicelib/store/aggregates.py).
+
+    One apply() is one TransactWriteItems: its counters and markers land together or not at all; more
+    than `transaction_items` actions are refused; a marker that does not hold the value the caller read
+    fails the whole transaction (MarkerMoved), unless every marker already holds the value this one sets
+    (an earlier attempt of it landed). `crash[n] = "before_commit" | "after_commit"` kills the n-th
+    apply() call (counted from 1) on that side of its commit.
+    """
+
+    def __init__(self, transaction_items: int | None = None) -> None:
+        from chalicelib.domain.counting import TRANSACTION_ITEMS
+
+        self.limit = transaction_items or TRANSACTION_ITEMS
+        self.counters: dict[tuple[str, str], dict[str, int]] = {}
+        self.seen: dict[str, str] = {}
+        self.committed: list[tuple[Any, Any]] = []  # (delta, markers) of every transaction that landed
+        self.crash: dict[int, str] = {}
+        self.calls = 0
+
+    def markers(self, response_ids: Any) -> dict[str, str]:
+        return {r: self.seen[r] for r in set(response_ids) if r in self.seen}
+
+    def apply(self, delta: Any, markers: Any) -> int:
+        from chalicelib.domain.counting import MarkerMoved
+
+        self.calls += 1
+        crash = self.crash.pop(self.calls, None)
+        if crash == "before_commit":
+            raise WorkerKilled("killed before the transaction")
+        if len(delta) + len(markers) > self.limit:
+            raise ValueError(f"{len(delta) + len(markers)} items do not fit one transaction")
+        if not delta and not markers:
+            return 0
+        if any(self.seen.get(rid) != previous for rid, (previous, _) in markers.items()):
+            if all(self.seen.get(rid) == new for rid, (_, new) in markers.items()):
+                return 1
+            raise MarkerMoved(", ".join(sorted(markers)))
+        for key, cells in delta.items():
+            item = self.counters.setdefault(key, {})
+            for cell, value in cells.items():
+                item[cell] = item.get(cell, 0) + value  # DynamoDB's ADD: a counter at zero stays, as 0
+        self.seen.update({rid: new for rid, (_, new) in markers.items()})
+        self.committed.append((copy.deepcopy(delta), dict(markers)))
+        if crash == "after_commit":
+            raise WorkerKilled("killed after the transaction")
+        return 1
+
+    def nonzero(self) -> dict[tuple[str, str], dict[str, int]]:
+        """The counters as a recount would give them (merge() drops zeros too)."""
+        out = {key: {c: v for c, v in cells.items() if v} for key, cells in self.counters.items()}
+        return {key: cells for key, cells in out.items() if cells}
+
+    def scope_items(self, pk: str) -> list[dict[str, Any]]:
+        return [{"pk": p, "sk": sk, **cells} for (p, sk), cells in sorted(self.counters.items()) if p == pk]
+
+    def scan_prefix(self, prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"pk": p, "sk": sk, **cells} for (p, sk), cells in sorted(self.counters.items()) if p.startswith(prefix)
+        ]
+
+
+class FakeObjectStore:
+    """An S3 bucket in memory, versioned like the lake bucket: an overwrite or a delete keeps the earlier
+    version (a delete leaves a delete marker) until forget_history removes every non-current version.
+
+    `crash = {"put": n}` (or "delete") kills the n-th call of that method, counted from 1, before it
+    writes: a worker dying between the writes of one batch.
+    """
+
+    def __init__(self) -> None:
+        self.versions: dict[str, list[bytes | None]] = {}  # key -> versions, oldest first; None: a delete marker
+        self.content_types: dict[str, str] = {}
+        self.calls: dict[str, int] = {}
+        self.crash: dict[str, int] = {}
+
+    def _enter(self, method: str) -> None:
+        self.calls[method] = self.calls.get(method, 0) + 1
+        if self.crash.get(method) == self.calls[method]:
+            raise WorkerKilled(f"killed before {method} #{self.calls[method]}")
+
+    def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+        self._enter("put")
+        self.versions.setdefault(key, []).append(bytes(body))
+        self.content_types[key] = content_type
+
+    def get(self, key: str) -> bytes | None:
+        versions = self.versions.get(key)
+        return versions[-1] if versions else None
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(k for k, v in self.versions.items() if k.startswith(prefix) and v and v[-1] is not None)
+
+    def list(self, prefix: str = "") -> list[Any]:
+        from chalicelib.store.objects import StoredObject
+
+        return [StoredObject(k, len(self.get(k) or b""), "2026-06-01T19:00:00+00:00") for k in self.keys(prefix)]
+
+    def delete(self, key: str) -> None:
+        self._enter("delete")
+        if self.versions.get(key):
+            self.versions[key].append(None)
+
+    def forget_history(self, prefix: str) -> int:
+        self._enter("forget_history")
+        forgotten = 0
+        for key in [k for k in self.versions if k.startswith(prefix)]:
+            versions = self.versions[key]
+            forgotten += len(versions) - (versions[-1] is not None)
+            if versions[-1] is None:
+                del self.versions[key]
+            else:
+                self.versions[key] = versions[-1:]
+        return forgotten
+
+    def every_version(self, prefix: str = "") -> list[tuple[str, bytes]]:
+        """Every stored body under the prefix, earlier versions included: all a reader of the bucket could find."""
+        return [(k, v) for k, vs in sorted(self.versions.items()) if k.startswith(prefix) for v in vs if v is not None]
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools' inject_lambda_context reads from the Lambda context."""
+
+    function_name: str = "par-dev-Worker-Ab12"
+    memory_limit_in_mb: str = "512"
+    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:par-dev-Worker-Ab12"
+    aws_request_id: str = "5f2d1a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
