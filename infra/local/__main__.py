@@ -131,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
         # Again after start(), which set the template's Globals: they name Cognito as the directory.
         os.environ.update(idp.environment())
         stack.start_api()  # resets the app's caches: settings are read again with these values
+        # the provider redirects only to registered console callbacks, exactly (the console may be opened either way)
+        idp.register_redirect_uri(f"{stack.api_url}/admin/callback")
+        idp.register_redirect_uri(f"http://localhost:{args.api_port}/admin/callback")
         if not stack.restored:
             _seed(stack, args.seed_count)
         stack.start_workers()
