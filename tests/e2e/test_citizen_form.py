@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from chalicelib.domain.survey import Survey
-from chalicelib.web.pages import form_to_submission
+from chalicelib.web.forms import form_to_submission
 from tests.e2e.conftest import open_page
 
 pytestmark = pytest.mark.e2e
