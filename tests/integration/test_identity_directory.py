@@ -337,6 +337,11 @@ def test_a_disabled_local_account_cannot_sign_in_and_says_no_more_than_a_wrong_p
     password = directory.create_user(new).temporary_password
     assert password
     token_url, login_url = f"{idp.issuer}/oauth2/token", f"{idp.issuer}/login"
+    from chalicelib.api.session import pkce_challenge
+
+    idp.register_redirect_uri("http://127.0.0.1/cb")  # the provider redirects only to registered URIs
+    verifier = "v" * 64
+    pkce = {"client_id": CLIENT_ID, "code_challenge": pkce_challenge(verifier), "code_challenge_method": "S256"}
 
     def grant(username: str, secret: str) -> tuple[int, bytes]:
         return _post_form(
@@ -346,7 +351,7 @@ def test_a_disabled_local_account_cannot_sign_in_and_says_no_more_than_a_wrong_p
     def login(username: str, secret: str) -> tuple[int, bytes]:
         return _post_form(
             login_url,
-            {"username": username, "password": secret, "redirect_uri": "http://127.0.0.1/cb", "state": "s"},
+            {"username": username, "password": secret, "redirect_uri": "http://127.0.0.1/cb", "state": "s", **pkce},
         )
 
     # GIVEN an enabled account THEN its first password signs in, with all its roles and its e-mail
@@ -357,7 +362,7 @@ def test_a_disabled_local_account_cannot_sign_in_and_says_no_more_than_a_wrong_p
     assert (claims["email"], claims["custom:agency"]) == (new.email, "P01")
     # a code handed out before the account is disabled
     status, _ = _post_form(
-        login_url, {"username": new.username, "password": password, "redirect_uri": "http://127.0.0.1/cb"}
+        login_url, {"username": new.username, "password": password, "redirect_uri": "http://127.0.0.1/cb", **pkce}
     )
     assert status == 302
     code = next(c for c, entry in idp._codes.items() if entry[0] == new.username)
@@ -378,6 +383,7 @@ def test_a_disabled_local_account_cannot_sign_in_and_says_no_more_than_a_wrong_p
             "grant_type": "authorization_code",
             "client_id": CLIENT_ID,
             "code": code,
+            "code_verifier": verifier,
             "redirect_uri": "http://127.0.0.1/cb",
         },
     )
