@@ -5,7 +5,10 @@ LocalStack orchestrates; each concern lives in its own module:
 - infra/local/runtime.py      the Lambda runtime (context, handlers, asynchronous invocation)
 - infra/local/eventbridge.py  event patterns, schedule expressions, firing schedules
 - infra/local/pollers.py      event source mappings: stream pollers and rule pollers
-- infra/local/persistence.py  checkpoints, snapshots and their restore
+- infra/local/persistence.py  checkpoints, snapshots and their restore, how snapshot and journal fit
+- infra/local/journal.py      the write-ahead journal of moto's mutating requests, and its replay
+- infra/local/emulator.py     moto's server (behind the journal), its accounts, reads of its memory
+- infra/local/wire.py         DynamoDB's JSON wire format of items
 - infra/local/api_server.py   the Chalice app over HTTP
 """
 
@@ -95,8 +98,9 @@ POLL_INTERVAL = 0.2
 class LocalStack:
     """moto in server mode with the template's data resources, plus an in-process Lambda runner.
 
-    Life cycle: start() (moto, deploy or restore, environment, pollers) -> drain() in tests, or
-    start_workers() for background threads -> snapshot() -> stop().
+    Life cycle: start() (moto, deploy, restore the snapshot, replay the journal, environment,
+    pollers; then the journal records) -> drain() in tests, or start_workers() for background
+    threads -> snapshot() (any time; nothing stops) -> stop().
 
     Emulated as Lambda does it: DynamoDB event source mappings (batch size, batching window,
     FilterCriteria, ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts,
