@@ -1,7 +1,7 @@
 """Benchmarks of issue 2: prints its figures (copy them into bench/RESULTS.md with the machine and date).
 
 python -m bench.run            # all
-python -m bench.run edge cold  # some: requests, aggregation, edge, cold, latency
+python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal
 """
 
 from __future__ import annotations
@@ -81,13 +81,13 @@ DDB_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 
 
 @contextmanager
-def _stack() -> Iterator[Any]:
+def _stack(journal: bool = True) -> Iterator[Any]:
     from chalicelib import wiring
     from chalicelib.admin import publish_survey
     from infra.local.stack import LocalStack
 
     with tempfile.TemporaryDirectory() as state:
-        stack = LocalStack(state_dir=Path(state))
+        stack = LocalStack(state_dir=Path(state), journal=journal)
         stack.start()
         wiring.reset()
         try:
@@ -300,12 +300,81 @@ def bench_widget(views: int = 600) -> dict[str, Any]:
     return out
 
 
+def _post_concurrently(url: str, batches: list[list[dict[str, Any]]]) -> tuple[list[float], float]:
+    """One client thread per batch, all at once: every submission's latency (ms) and the wall time (s)."""
+    import requests
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(batch: list[dict[str, Any]]) -> None:
+        with requests.Session() as session:
+            for s in batch:
+                started = time.perf_counter()
+                assert session.post(url, json=s, timeout=60).status_code == 201
+                with lock:
+                    latencies.append((time.perf_counter() - started) * 1000)
+
+    workers = [threading.Thread(target=client, args=(batch,)) for batch in batches]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return latencies, time.perf_counter() - started
+
+
+def bench_journal(sequential: int = 300, threads: int = 8, per_thread: int = 40) -> dict[str, Any]:
+    """Submission latency through the local API with the write-ahead journal off and on (issue 7).
+
+    Sequential: one client, one submission at a time (each waits for its own fsync). Concurrent:
+    `threads` clients at once, where group commit lets one fsync cover several submissions.
+    """
+    import requests
+
+    out: dict[str, Any] = {}
+    for journal in (False, True):
+        mode = "on" if journal else "off"
+        with _stack(journal=journal) as stack:
+            url = f"{stack.api_url}/surveys/sipas-2026/responses"
+            subs = _submissions(20 + sequential + threads * per_thread, seed=505 if journal else 606)
+            session = requests.Session()
+            for s in subs[:20]:  # warm: the survey definition is cached after the first request
+                assert session.post(url, json=s, timeout=30).status_code == 201
+            latencies = []
+            for s in subs[20 : 20 + sequential]:
+                started = time.perf_counter()
+                assert session.post(url, json=s, timeout=30).status_code == 201
+                latencies.append((time.perf_counter() - started) * 1000)
+            out[f"journal_{mode}_sequential_ms_p50"] = round(_pct(latencies, 0.5), 1)
+            out[f"journal_{mode}_sequential_ms_p95"] = round(_pct(latencies, 0.95), 1)
+            rest = subs[20 + sequential :]
+            fsyncs_before = stack._journal.fsyncs  # the journal's own count (0 when it is off)
+            concurrent, wall = _post_concurrently(
+                url, [rest[i * per_thread : (i + 1) * per_thread] for i in range(threads)]
+            )
+            out[f"journal_{mode}_concurrent_ms_p50"] = round(_pct(concurrent, 0.5), 1)
+            out[f"journal_{mode}_concurrent_ms_p95"] = round(_pct(concurrent, 0.95), 1)
+            out[f"journal_{mode}_concurrent_per_s"] = round(len(concurrent) / wall, 1)
+            if journal:
+                out["journal_fsyncs_per_concurrent_submission"] = round(
+                    (stack._journal.fsyncs - fsyncs_before) / len(concurrent), 2
+                )
+                started = time.perf_counter()
+                stack.snapshot()
+                out["snapshot_s"] = round(time.perf_counter() - started, 2)
+                out["snapshot_cut_ms"] = round(stack.last_snapshot_pause * 1000, 1)
+                out["snapshot_responses"] = 20 + sequential + threads * per_thread
+    return out
+
+
 BENCHES = {
     "requests": bench_requests_and_aggregation,
     "edge": bench_edge_cpu,
     "cold": bench_cold_import,
     "latency": bench_latency,
     "widget": bench_widget,
+    "journal": bench_journal,
 }
 
 

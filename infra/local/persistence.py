@@ -132,6 +132,52 @@ def object_file_name(key: str) -> str:
     return f"{digest}-{re.sub(r'[^A-Za-z0-9._-]', '_', key.rsplit('/', 1)[-1])[:80]}"
 
 
+def dump_bucket(s3: Any, bucket: str, directory: Path) -> list[dict[str, Any]]:
+    """Every object's latest version into `directory`, through the API; the manifest's entries."""
+    directory.mkdir(parents=True)
+    objects = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for entry in page.get("Contents", []):
+            key = entry["Key"]
+            try:
+                obj = s3.get_object(Bucket=bucket, Key=key)
+            except s3.exceptions.NoSuchKey:
+                continue  # deleted after the cut: the journal deletes it again
+            filename = object_file_name(key)
+            (directory / filename).write_bytes(obj["Body"].read())
+            objects.append(
+                {
+                    "key": key,
+                    "file": filename,
+                    "content_type": obj.get("ContentType"),
+                    "content_encoding": obj.get("ContentEncoding"),
+                    "metadata": obj.get("Metadata", {}),
+                }
+            )
+    return objects
+
+
+def put_objects(s3: Any, bucket: str, objects: Iterator[tuple[dict[str, Any], bytes]]) -> None:
+    for obj, body in objects:
+        extra = {"Metadata": obj.get("metadata") or {}}
+        for arg, key in (("ContentType", "content_type"), ("ContentEncoding", "content_encoding")):
+            if obj.get(key):
+                extra[arg] = obj[key]
+        s3.put_object(Bucket=bucket, Key=obj["key"], Body=body, **extra)
+
+
+def put_items(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    for start in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        for _ in range(10):
+            unprocessed = ddb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
+            requests = unprocessed.get(table, [])
+            if not requests:
+                break
+        else:
+            raise RuntimeError(f"could not restore {len(requests)} item(s) into {table}")
+
+
 class Snapshot:
     """A snapshot on disk, read back."""
 

@@ -5,7 +5,10 @@ LocalStack orchestrates; each concern lives in its own module:
 - infra/local/runtime.py      the Lambda runtime (context, handlers, asynchronous invocation)
 - infra/local/eventbridge.py  event patterns, schedule expressions, firing schedules
 - infra/local/pollers.py      event source mappings: stream pollers and rule pollers
-- infra/local/persistence.py  checkpoints, snapshots and their restore
+- infra/local/persistence.py  checkpoints, snapshots and their restore, how snapshot and journal fit
+- infra/local/journal.py      the write-ahead journal of moto's mutating requests, and its replay
+- infra/local/emulator.py     moto's server (behind the journal), its accounts, reads of its memory
+- infra/local/wire.py         DynamoDB's JSON wire format of items
 - infra/local/api_server.py   the Chalice app over HTTP
 """
 
@@ -37,7 +40,9 @@ from infra.local.persistence import (
     Checkpoints,
     Snapshot,
     TableCopy,
-    object_file_name,
+    dump_bucket,
+    put_items,
+    put_objects,
     write_snapshot,
 )
 from infra.local.pollers import Poller, RulePoller, StreamPoller, lambda_record
@@ -93,8 +98,9 @@ POLL_INTERVAL = 0.2
 class LocalStack:
     """moto in server mode with the template's data resources, plus an in-process Lambda runner.
 
-    Life cycle: start() (moto, deploy or restore, environment, pollers) -> drain() in tests, or
-    start_workers() for background threads -> snapshot() -> stop().
+    Life cycle: start() (moto, deploy, restore the snapshot, replay the journal, environment,
+    pollers; then the journal records) -> drain() in tests, or start_workers() for background
+    threads -> snapshot() (any time; nothing stops) -> stop().
 
     Emulated as Lambda does it: DynamoDB event source mappings (batch size, batching window,
     FilterCriteria, ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts,
@@ -141,6 +147,7 @@ class LocalStack:
         self._snapshot_lock = threading.Lock()
         self._continued: set[str] = set()  # tables whose stream goes on with its numbers (see restore)
         self._replay_from: int | None = None  # the journal segment to replay from (see restore)
+        self.last_snapshot_pause = 0.0  # seconds the last snapshot held mutating requests (its cut)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._template: dict[str, Any] = {}
@@ -646,7 +653,7 @@ class LocalStack:
                     for logical_id, name in tables.items()
                 }
                 segment = self._journal.rotate() if self._journal.recording else None
-            paused = time.monotonic() - started
+            paused = self.last_snapshot_pause = time.monotonic() - started
             target = write_snapshot(
                 self.state_dir,
                 self.stack_name,
@@ -674,30 +681,7 @@ class LocalStack:
         return min(needed) if needed else None
 
     def _dump_bucket(self, bucket: str, directory: Path) -> list[dict[str, Any]]:
-        s3 = self.client("s3")
-        directory.mkdir(parents=True)
-        objects = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for entry in page.get("Contents", []):
-                key = entry["Key"]
-                try:
-                    obj = s3.get_object(Bucket=bucket, Key=key)
-                except ClientError as exc:
-                    if exc.response["Error"]["Code"] != "NoSuchKey":
-                        raise
-                    continue  # deleted after the cut: the journal deletes it again
-                filename = object_file_name(key)
-                (directory / filename).write_bytes(obj["Body"].read())
-                objects.append(
-                    {
-                        "key": key,
-                        "file": filename,
-                        "content_type": obj.get("ContentType"),
-                        "content_encoding": obj.get("ContentEncoding"),
-                        "metadata": obj.get("Metadata", {}),
-                    }
-                )
-        return objects
+        return dump_bucket(self.client("s3"), bucket, directory)
 
     def restore(self) -> bool:
         """Put the last snapshot's items, objects and stream positions back; False when there is none.
@@ -722,7 +706,9 @@ class LocalStack:
             if logical_id not in tables:
                 log.warning("snapshot has table %s, which the template no longer has; skipped", logical_id)
                 continue
-            self._put_items(tables[logical_id], [item_from_wire(i) for i in snapshot.items(logical_id)])
+            put_items(
+                self.client("dynamodb"), tables[logical_id], [item_from_wire(i) for i in snapshot.items(logical_id)]
+            )
             stream = snapshot.stream(logical_id)
             emulator = self._emulator
             if (
@@ -735,12 +721,7 @@ class LocalStack:
             if logical_id not in buckets:
                 log.warning("snapshot has bucket %s, which the template no longer has; skipped", logical_id)
                 continue
-            for obj, body in snapshot.objects(logical_id):
-                extra = {"Metadata": obj.get("metadata") or {}}
-                for arg, key in (("ContentType", "content_type"), ("ContentEncoding", "content_encoding")):
-                    if obj.get(key):
-                        extra[arg] = obj[key]
-                self.client("s3").put_object(Bucket=buckets[logical_id], Key=obj["key"], Body=body, **extra)
+            put_objects(self.client("s3"), buckets[logical_id], snapshot.objects(logical_id))
         if self._emulator is not None:
             self._replay_from = snapshot.journal_segment
         log.info(
@@ -766,18 +747,6 @@ class LocalStack:
                 replayer.failed,
             )
         return replayer.applied
-
-    def _put_items(self, table: str, items: list[dict[str, Any]]) -> None:
-        ddb = self.client("dynamodb")
-        for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            for _ in range(10):
-                unprocessed = ddb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
-                requests = unprocessed.get(table, [])
-                if not requests:
-                    break
-            else:
-                raise LocalStackError(f"could not restore {len(requests)} item(s) into {table}")
 
     # -------------------------------------------------------------- HTTP API
 
