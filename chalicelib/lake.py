@@ -29,9 +29,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib.domain.changes import ResponseChange
 from chalicelib.domain.privacy import holds_personal_data
 from chalicelib.domain.responses import RECEIVED, WITHDRAWN, Response
-from chalicelib.streams import ResponseChange
 
 LAKE_PREFIX = "responses"
 CONTENT_TYPE = "application/gzip"
