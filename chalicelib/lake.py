@@ -96,8 +96,8 @@ def _tombstoned(rows: Iterable[dict[str, Any]]) -> set[str]:
     return {str(row["response_id"]) for row in rows if row.get("status") == WITHDRAWN}
 
 
-def erases(change: ResponseChange) -> bool:
-    """After this change earlier rows must go: the response was withdrawn, or its personal data removed."""
+def needs_rewrite(change: ResponseChange) -> bool:
+    """After this change the response's partition is rewritten: it was withdrawn, or its personal data removed."""
     new, old = change.new, change.old
     if new is None:
         return False
@@ -175,7 +175,7 @@ class LakeArchive:
             partition = partition_of(change.new)
             if (row := _visible_row(change)) is not None:
                 batches.setdefault(partition, []).append(row)
-            if erases(change):
+            if needs_rewrite(change):
                 to_rewrite.add(partition)
         rows = 0
         for partition, batch in batches.items():
