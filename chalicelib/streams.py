@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.changes import ResponseChange
 from chalicelib.domain.responses import Response
-
-
-@dataclass(frozen=True)
-class ResponseChange:
-    """One stream record of the responses table: the response before and after."""
-
-    sequence: str
-    event_name: str
-    old: Response | None
-    new: Response | None
-
-    @property
-    def survey_key(self) -> str:
-        image = self.new or self.old
-        return image.survey_key if image else ""
 
 
 def to_plain(value: Any) -> Any:

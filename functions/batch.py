@@ -26,7 +26,8 @@ from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
-from chalicelib.streams import ResponseChange, response_change
+from chalicelib.domain.changes import ResponseChange
+from chalicelib.streams import response_change
 from functions.observability import logger, metrics
 
 T = TypeVar("T")

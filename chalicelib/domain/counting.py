@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chalicelib.domain.aggregation import Delta, contribution, delta, merge
+from chalicelib.domain.changes import ResponseChange
 from chalicelib.domain.responses import MalformedResponse
 from chalicelib.domain.survey import Survey
-from chalicelib.streams import ResponseChange
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions per TransactWriteItems
 

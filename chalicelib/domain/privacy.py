@@ -3,7 +3,9 @@ code; after the survey's retention period the keyed hashes and the user agent ar
 
 Neither changes what is counted wrongly: identifiers are never counted, so removing them moves no
 aggregate; a withdrawn response is counted nowhere, so its counts leave the aggregates through the
-ordinary stream delta. Both are written to the audit log.
+ordinary stream delta. Both are written to the audit log. Both reach the data lake the same way:
+the archive worker sees the change on the stream and rewrites the response's partition
+(chalicelib/lake.py says what a lake row may hold).
 """
 
 from __future__ import annotations

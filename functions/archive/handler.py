@@ -1,4 +1,4 @@
-"""Archive worker: the screened states on the responses stream appended to the S3 data lake (LakeArchive)."""
+"""Archive worker: screened response states into the S3 data lake; a withdrawal or expired personal data leaves every copy."""
 
 from __future__ import annotations
 
@@ -16,4 +16,6 @@ def handler(event: dict[str, Any], context: Any, archive: LakeArchive | None = N
     batch = read_changes(event)
     outcome = (archive or wiring.lake_archive()).archive(batch.items)
     metrics.add_metric(name="ArchivedResponses", unit="Count", value=outcome.rows)
+    metrics.add_metric(name="LakeObjectsRewritten", unit="Count", value=outcome.rewritten)
+    metrics.add_metric(name="LakeVersionsForgotten", unit="Count", value=outcome.forgotten)
     return batch.answer()

@@ -55,7 +55,7 @@ class FakeResponseStore:
         self.images: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []  # raw (old, new) items
 
     def _record(self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        from chalicelib.streams import ResponseChange
+        from chalicelib.domain.changes import ResponseChange
 
         sequence = str(self.FIRST_SEQUENCE + len(self.stream) + 1)
         image = lambda item: Response.from_item(copy.deepcopy(item)) if item else None

@@ -7,8 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
+from chalicelib.domain.changes import ResponseChange
 from chalicelib.domain.responses import Response
-from chalicelib.streams import ResponseChange, response_change
+from chalicelib.streams import response_change
 
 
 def changes(event: dict[str, Any]) -> list[ResponseChange]:

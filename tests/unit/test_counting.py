@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.aggregation import contribution, merge
+from chalicelib.domain.changes import ResponseChange
 from chalicelib.domain.counting import Counted, CountingService, MarkerMoved
 from chalicelib.domain.errors import SurveyNotFound
 from chalicelib.domain.responses import MalformedResponse, Response
 from chalicelib.domain.survey import Survey
-from chalicelib.streams import ResponseChange
 from tests.shared.fakes import FakeAggregateStore, FakeCatalog, FakeResponseStore, WorkerKilled, sipas_definition
 from tests.shared.responses import screen_all, submit
 

@@ -6,7 +6,6 @@ import copy
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from chalicelib.auth import tokens
 from chalicelib.auth.permissions import Grant
 from chalicelib.auth.tokens import Principal, TokenConfig, Unauthenticated, principal_from_claims, verify_token
 from functions.pretoken import handler as pretoken
+from tests.shared.fakes import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL_ID = "ap-southeast-1_Ab12Cd34E"
@@ -31,16 +31,6 @@ SCOPES_BY_SOURCE = {
     "TokenGeneration_Authentication": ["aws.cognito.signin.user.admin"],
     "TokenGeneration_RefreshTokens": ["aws.cognito.signin.user.admin"],
 }
-
-
-@dataclass
-class Context:
-    """What Powertools' inject_lambda_context reads from the Lambda context."""
-
-    function_name: str = "par-dev-PreTokenFunction-Ab12"
-    memory_limit_in_mb: str = "256"
-    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:par-dev-PreTokenFunction-Ab12"
-    aws_request_id: str = "5f2d1a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
 
 
 def v2_event(source: str = "TokenGeneration_Authentication", agency: str | None = "P01") -> dict[str, Any]:
@@ -74,7 +64,7 @@ def v2_event(source: str = "TokenGeneration_Authentication", agency: str | None 
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    return pretoken.handler(event, Context())
+    return pretoken.handler(event, LambdaContext(function_name="par-dev-PreTokenFunction-Ab12"))
 
 
 def access_claims_added(result: dict[str, Any]) -> dict[str, Any]:

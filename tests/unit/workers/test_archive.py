@@ -8,7 +8,7 @@ from chalicelib.lake import LakeArchive, decode
 from functions.archive.handler import handler
 from functions.batch import PoisonRecordAtHead
 from tests.shared.fakes import FakeObjectStore
-from tests.shared.streams import batch_of, sequences
+from tests.shared.streams import batch_of, changes, sequences
 
 
 def rows(bucket: FakeObjectStore) -> list[dict]:
@@ -31,3 +31,13 @@ def test_a_poison_record_is_reported_and_nothing_after_it_is_archived(poisoned, 
     assert answer == {"batchItemFailures": [{"itemIdentifier": sequences(poisoned)[1]}]}
     with pytest.raises(PoisonRecordAtHead):
         handler(batch_of(poisoned, 1, 2), context, archive=LakeArchive(bucket))
+
+
+def test_the_recorded_withdrawal_leaves_a_tombstone_and_no_row_holds_personal_data(stream, context):
+    bucket = FakeObjectStore()
+    handler(stream, context, archive=LakeArchive(bucket))
+    withdrawn = next(c.new.response_id for c in changes(stream) if c.new and c.new.status == "withdrawn")
+    versions = [row for _, body in bucket.every_version() for row in decode(body)]
+    assert [r["status"] for r in versions if r["response_id"] == withdrawn] == ["withdrawn"]
+    assert not any({"identifiers", "honeypot", "content_hash"} & set(r) for r in versions)
+    assert not any("user_agent" in r.get("paradata", {}) for r in versions)
