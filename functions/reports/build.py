@@ -1,6 +1,6 @@
 """The results report of a survey version, from its aggregates: HTML, CSV of item indices per province, manifest.
 
-ReportService picks the survey versions (the requested one, else every open or closed survey),
+ReportBuilder picks the survey versions (the requested one, else every open or closed survey),
 builds each report set and writes it to the reports bucket, the manifest last.
 """
 
@@ -140,7 +140,7 @@ class ReportSink(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
 
 
-class ReportService:
+class ReportBuilder:
     def __init__(
         self,
         catalog: SurveyCatalog,

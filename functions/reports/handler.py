@@ -8,18 +8,18 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from chalicelib import wiring
 from functions.observability import logger, metrics
-from functions.reports.build import ReportService
+from functions.reports.build import ReportBuilder
 
 REPORT_REQUESTED = "ReportRequested"  # detail: survey_id, survey_version (chalicelib/api: request_report)
 
 
-def reports() -> ReportService:
-    return ReportService(wiring.surveys(), wiring.aggregates(), wiring.reports_store())
+def reports() -> ReportBuilder:
+    return ReportBuilder(wiring.surveys(), wiring.aggregates(), wiring.reports_store())
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any, service: ReportService | None = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any, service: ReportBuilder | None = None) -> dict[str, Any]:
     request = EventBridgeEvent(event)
     detail = request.detail if request.detail_type == REPORT_REQUESTED else {}
     version = detail.get("survey_version")

@@ -154,7 +154,7 @@ class Journal:
     def _open(self, segment: int) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self._path(segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         with self._sync:
             self._sync.wait_for(lambda: not self._syncing)
             old, self._fd, self._segment = self._fd, fd, segment
@@ -168,7 +168,7 @@ class Journal:
         for number in self.segments():
             if number < segment:
                 self._path(number).unlink(missing_ok=True)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
     def close(self) -> None:
         with self.lock, self._sync:
@@ -246,7 +246,8 @@ class Journal:
                 os.fsync(handle.fileno())
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """A directory's entries (a new or renamed file) on disk, not only the files' contents."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

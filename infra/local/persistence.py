@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.local.journal import fsync_dir
+
 SNAPSHOT_DIR = "snapshot"
 CHECKPOINTS_FILE = "checkpoints.json"
 
@@ -113,17 +115,9 @@ def write_snapshot(
     if target.exists():
         target.rename(old)
     tmp.rename(target)
-    _fsync_dir(state_dir)
+    fsync_dir(state_dir)
     shutil.rmtree(old, ignore_errors=True)
     return target
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def object_file_name(key: str) -> str:

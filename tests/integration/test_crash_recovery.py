@@ -21,6 +21,7 @@ import time
 import urllib.error
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +130,8 @@ def _burst(api_url: str, submissions: list[dict[str, Any]], kill: Any) -> dict[s
             return
         try:
             status, body = http("POST", f"{api_url}/surveys/sipas-2026/responses", json.dumps(submission).encode())
-        except (urllib.error.URLError, OSError):
-            return  # refused or cut off by the kill: never acknowledged
+        except (urllib.error.URLError, OSError, HTTPException):
+            return  # refused, or cut off by the kill before the whole answer arrived: never acknowledged
         if 200 <= status < 300:
             assert body["receipt"] == submission["id"]
             with lock:

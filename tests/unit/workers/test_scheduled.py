@@ -14,7 +14,7 @@ from chalicelib.domain.counting import CountingService
 from chalicelib.domain.privacy import PrivacyService
 from chalicelib.domain.reconciliation import ReconcileService
 from functions.reconcile.handler import handler as reconcile
-from functions.reports.build import ReportService
+from functions.reports.build import ReportBuilder
 from functions.reports.handler import handler as reports
 from functions.retention.handler import handler as retention
 from tests.events import load_event
@@ -54,7 +54,7 @@ def aggregates(catalog: FakeCatalog, table: FakeResponseStore) -> FakeAggregateS
 
 def test_a_requested_report_is_written_with_its_manifest_last(catalog, aggregates, context):
     bucket = FakeObjectStore()
-    service = ReportService(catalog, aggregates, bucket, clock=lambda: NOW)
+    service = ReportBuilder(catalog, aggregates, bucket, clock=lambda: NOW)
     out = reports(load_event("report_requested"), context, service=service)
     (report,) = out["reports"]
     assert report["prefix"] == "reports/sipas-2026/v1/20260602T031245Z"
@@ -66,7 +66,7 @@ def test_a_requested_report_is_written_with_its_manifest_last(catalog, aggregate
 
 def test_the_nightly_schedule_reports_every_open_or_closed_survey(aggregates, context):
     draft = {**sipas_definition(), "id": "draft-2027", "status": "draft"}
-    service = ReportService(FakeCatalog(sipas_definition(), draft), aggregates, FakeObjectStore(), clock=lambda: NOW)
+    service = ReportBuilder(FakeCatalog(sipas_definition(), draft), aggregates, FakeObjectStore(), clock=lambda: NOW)
     out = reports(load_event("scheduled_event"), context, service=service)
     assert [r["manifest"]["survey_id"] for r in out["reports"]] == ["sipas-2026"]
 
