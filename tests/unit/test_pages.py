@@ -178,7 +178,8 @@ def test_questions_render_as_accessible_groups(form_html: str) -> None:
     assert re.search(
         r'<label><input type="radio" name="q9_01" value="5"[^>]*><span>Rất hài lòng</span></label>', form_html
     )
-    assert tags.find("textarea", name="q10_other")[0]["maxlength"] == "2000"
+    # q10_other is a "text" question: one line (docs/SURVEY_MODEL.md), here of at most 2000 characters
+    assert tags.find("input", name="q10_other")[0]["maxlength"] == "2000"
     assert len(re.findall(r'<span class="req" aria-hidden="true">\*</span>', form_html)) >= 10
     assert 'role="radiogroup" aria-required="true"' in form_html
     assert ">Gửi phiếu</button>" in form_html
