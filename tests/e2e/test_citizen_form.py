@@ -320,17 +320,20 @@ def test_conditions_from_the_logic_block_hide_require_check_and_skip(
     from playwright.sync_api import expect
 
     yes = {"required": ["q8_04"], "properties": {"q8_04": {"const": "1"}}}
-    logic = {
-        "sections": {"d": {"relevant": {"not": {"required": ["a_sex"], "properties": {"a_sex": {"const": "2"}}}}}},
-        "questions": {
-            "q9_service": {"relevant": yes},
-            "q3": {"required": {"required": ["q2"], "properties": {"q2": {"contains": {"const": "3"}}}}},
+    man = {"required": ["a_sex"], "properties": {"a_sex": {"const": "1"}}}
+    not_woman = {"not": {"required": ["a_sex"], "properties": {"a_sex": {"const": "2"}}}}
+    some_yes = {"anyOf": [yes, {"required": ["q8_05"], "properties": {"q8_05": {"enum": ["1"]}}}]}
+    logic = {  # the shape of Survey.client_logic(): conditions per section and per item (question or row)
+        "sections": {"d": not_woman},
+        "items": {
+            **{f"q9_{n}": {"r": yes} for n in range(15, 34)},
+            "q3": {"q": {"required": ["q2"], "properties": {"q2": {"contains": {"const": "3"}}}}},
             "q10_other": {
-                "relevant": {"anyOf": [yes, {"required": ["q8_05"], "properties": {"q8_05": {"enum": ["1"]}}}]},
-                "constraint": {"properties": {"q10_other": {"minLength": 5, "pattern": "^[^0-9]*$"}}},
-                "message": {"vi": "Vui lòng viết ít nhất 5 chữ, không có chữ số.", "en": "5 letters, no digits"},
+                "r": {"allOf": [not_woman, some_yes]},
+                "c": {"properties": {"q10_other": {"minLength": 5, "pattern": "^[^0-9]*$"}}},
+                "m": {"vi": "Vui lòng viết ít nhất 5 chữ, không có chữ số.", "en": "5 letters, no digits"},
             },
-            "a_age": {"choices": {"1": {"required": ["a_sex"], "properties": {"a_sex": {"const": "1"}}}}},
+            "a_age": {"f": [[man, ["1"]], [{}, ["2", "3", "4", "5"]]]},
         },
     }
     block = f'<script type="application/json" id="logic">{json.dumps(logic)}</script>'

@@ -69,8 +69,11 @@ const freshen = force => {
 addEventListener('pageshow', e => { if (e.persisted) freshen(); });
 
 // --- conditions: a JSON Schema subset over the answers object ----------------------------------------
-const L = JSON.parse((d.getElementById('logic') || {}).textContent || '{}'), SL = L.sections || {}, QL = L.questions || {};
+// #logic (Survey.client_logic): sections {id: condition}; items {id: {r: shown, q: required, c/m: constraint and
+// message, f: [[condition, option values]]: choice filter}}
+const L = JSON.parse((d.getElementById('logic') || {}).textContent || '{}'), SL = L.sections || {}, QL = L.items || {};
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+form.holds = (s, v) => holds(s, v); // for the conformance test against chalicelib/domain/logic.py
 const TYPES = { integer: Number.isInteger, number: v => typeof v === 'number', string: v => typeof v === 'string',
   boolean: v => typeof v === 'boolean', array: Array.isArray, object: v => v && typeof v === 'object' && !Array.isArray(v), null: v => v === null };
 const holds = (s, v) => {
@@ -86,6 +89,7 @@ const holds = (s, v) => {
       case 'const': return same(v, x);
       case 'enum': return x.some(e => same(v, e));
       case 'contains': return !a || v.some(e => holds(x, e));
+      case 'items': return !a || v.every(e => holds(x, e));
       case 'minimum': return !n || v >= x;
       case 'maximum': return !n || v <= x;
       case 'exclusiveMinimum': return !n || v > x;
@@ -94,7 +98,7 @@ const holds = (s, v) => {
       case 'maxItems': return !a || v.length <= x;
       case 'minLength': return !t || len() >= x;
       case 'maxLength': return !t || len() <= x;
-      case 'pattern': return !t || new RegExp(x, 'u').test(v);
+      case 'pattern': return !t || new RegExp(x).test(v);
       case 'allOf': return x.every(y => holds(y, v));
       case 'anyOf': return x.some(y => holds(y, v));
       case 'not': return !holds(x, v);
@@ -123,32 +127,32 @@ const answers = () => {
   return a;
 };
 
-const secs = $$('.sec', form), boxes = $$('[data-q],[data-g]', form);
+const secs = $$('.sec', form), boxes = $$('[data-q]', form), groups = $$('[data-g]', form);
 boxes.forEach(c => { c.r0 = c.hasAttribute('data-r'); });
 const off = c => !!c.closest('.off');
 const text = m => (m && typeof m === 'object' ? m.vi : m) || msg.bad;
-// Hidden questions are disabled (not sent) and not required; filtered options are hidden too.
+// Hidden questions are disabled (not sent) and not required; options a choice filter rules out are hidden too.
 const apply = () => {
   for (let round = 0; round < 5; round++) {
-    const a = answers(), before = same.bind(null, a);
-    secs.forEach(s => s.classList.toggle('off', !holds((SL[s.dataset.s] || {}).relevant, a)));
+    const a = answers(), before = JSON.stringify(a);
+    secs.forEach(s => s.classList.toggle('off', !holds(SL[s.dataset.s], a)));
     boxes.forEach(c => {
-      const q = QL[c.dataset.q || c.dataset.g] || {};
-      c.classList.toggle('off', !holds(q.relevant, a));
-      const r = q.required;
-      c.toggleAttribute('data-r', r === undefined ? c.r0 : r === true || (!!r && holds(r, a)));
+      const q = QL[c.dataset.q] || {};
+      c.classList.toggle('off', !holds(q.r, a));
+      c.toggleAttribute('data-r', q.q ? holds(q.q, a) : c.r0);
+    });
+    groups.forEach(g => g.classList.toggle('off', $$('[data-q]', g).every(r => r.classList.contains('off'))));
+    boxes.forEach(c => {
+      const q = QL[c.dataset.q] || {}, offered = v => { const g = (q.f || []).find(x => x[1].includes(v)); return !g || holds(g[0], a); };
       $$('input,select,textarea', c).forEach(i => {
-        const f = q.choices && /radio|checkbox/.test(i.type) ? q.choices[i.value] : undefined, hide = f !== undefined && !holds(f, a);
-        if (f !== undefined) (i.closest('.opt') || i).hidden = hide;
+        const hide = /radio|checkbox/.test(i.type) && !offered(i.value);
+        if (q.f) (i.closest('.opt') || i).hidden = hide;
         i.disabled = off(i) || hide;
         if (hide) i.checked = false;
       });
-      $$('option', c).forEach(o => {
-        const f = q.choices && q.choices[o.value];
-        if (f !== undefined) o.hidden = o.disabled = !holds(f, a);
-      });
+      if (q.f) $$('option', c).forEach(o => { o.hidden = o.disabled = !offered(o.value); });
     });
-    if (before(answers())) break;
+    if (JSON.stringify(answers()) === before) break;
   }
 };
 
@@ -164,7 +168,7 @@ const problems = scope => {
     const m = v && (v.badInput ? msg.num : v.stepMismatch ? msg.int : v.rangeUnderflow ? fill(msg.min, i.min)
       : v.rangeOverflow ? fill(msg.max, i.max) : '') ||
       (c.dataset.max && (a[name] || []).length > +c.dataset.max ? fill(msg.many, c.dataset.max) : '') ||
-      (q.constraint && !holds(q.constraint, a) ? text(q.message) : '');
+      (q.c && !holds(q.c, a) ? text(q.m) : '');
     if (m) out.push([name, m]);
   });
   return out;
