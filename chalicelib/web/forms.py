@@ -69,11 +69,7 @@ def reachable_answers(survey: Survey, answers: dict[str, Any]) -> dict[str, Any]
 
 def missing_required(survey: Survey, answers: dict[str, Any]) -> list[str]:
     """Ids of the required questions and matrix rows without an answer, in form order (conditions aside)."""
-    return [
-        name
-        for name, qtype, required in _fields(survey)
-        if required and not _answered(answers.get(name), qtype)
-    ]
+    return [name for name, qtype, required in _fields(survey) if required and not _answered(answers.get(name), qtype)]
 
 
 def form_errors(survey: Survey, submission: dict[str, Any]) -> dict[str, str]:

@@ -42,9 +42,12 @@ def when_to_answer(
     if not expression or not expression.strip():
         return None
     text = expression.strip()
-    for joiner, vi_join, en_join in ((" and ", " và ", " and "), (" or ", " hoặc ", " or ")):
-        parts = [p.strip() for p in re.split(rf"\s+{joiner.strip()}\s+", text)]
-        if len(parts) > 1 or joiner == " or ":
+    joiners = {"and": (" và ", " and "), "or": (" hoặc ", " or ")}
+    parts, (vi_join, en_join) = [text], joiners["and"]
+    for word, join in joiners.items():  # one kind of joiner only: "a and b or c" gets the generic sentence
+        split = [p.strip() for p in re.split(rf"\s+{word}\s+", text)]
+        if len(split) > 1:
+            parts, (vi_join, en_join) = split, join
             break
     words = [_atom_words(p, labels, choices) for p in parts]
     if not parts or any(w is None for w in words):
@@ -54,9 +57,7 @@ def when_to_answer(
     return {"vi": f"Chỉ trả lời nếu {vi}.", "en": f"Answer only if {en}."}
 
 
-def _atom_words(
-    atom: str, labels: dict[str, str], choices: dict[str, dict[str, Any]]
-) -> tuple[str, str] | None:
+def _atom_words(atom: str, labels: dict[str, str], choices: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
     found = _ATOM.match(atom)
     if not found:
         return None

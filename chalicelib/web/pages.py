@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from chalicelib.domain.survey import OTHER_SUFFIX, Survey
+from chalicelib.domain.survey import OTHER_SUFFIX, YES_NO_OPTIONS, Survey
 from chalicelib.web.forms import PROVINCE_MESSAGE, REQUIRED_MESSAGE
 
 if TYPE_CHECKING:
@@ -238,10 +238,6 @@ def _as_list(value: Any) -> list[str]:
 
 
 # --- view models -------------------------------------------------------------------------------
-YES_NO = (
-    {"value": "yes", "label": {"vi": "Có", "en": "Yes"}},
-    {"value": "no", "label": {"vi": "Không", "en": "No"}},
-)
 TEXT_LIMITS = {"text": 255, "long_text": 2000}
 
 
@@ -311,7 +307,7 @@ def _question_view(
         view["required"] = any(r["required"] for r in rows)
         view["mixed"] = view["required"] and not all(r["required"] for r in rows)
     elif qtype in ("single_choice", "multi_choice", "yes_no", "rating"):
-        view["options"] = list(YES_NO) if qtype == "yes_no" else q.get("options") or q.get("scale") or []
+        view["options"] = list(YES_NO_OPTIONS) if qtype == "yes_no" else q.get("options") or q.get("scale") or []
         view["chosen"] = vals.get(qid, [])
         view["other"] = (vals.get(qid + OTHER_SUFFIX) or [""])[0]
         view["other_error"] = errors.get(qid + OTHER_SUFFIX)
@@ -342,7 +338,9 @@ def _choices_by_id(survey: Survey) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for section in survey.definition["sections"]:
         for q in section["questions"]:
-            options = list(YES_NO) if q["type"] == "yes_no" else q.get("options") or q.get("scale") or []
+            options: list[dict[str, Any]] = (
+                list(YES_NO_OPTIONS) if q["type"] == "yes_no" else q.get("options") or q.get("scale") or []
+            )
             labels = {o["value"]: o["label"] for o in options}
             out[q["id"]] = labels
             for row in q.get("rows", []):
@@ -388,7 +386,9 @@ def _error_summary(survey: Survey, errors: dict[str, str]) -> list[dict[str, str
     if not errors:
         return []
     labels = _labels(survey)
-    matrix_of = {row["id"]: q["id"] for s in survey.definition["sections"] for q in s["questions"] for row in q.get("rows", [])}
+    matrix_of = {
+        row["id"]: q["id"] for s in survey.definition["sections"] for q in s["questions"] for row in q.get("rows", [])
+    }
     rank = {name: i for i, name in enumerate(_field_order(survey))}
     out: list[dict[str, str]] = []
     groups: dict[tuple[str, str], tuple[dict[str, str], list[str]]] = {}

@@ -340,7 +340,7 @@ def test_conditions_from_the_logic_block_hide_require_check_and_skip(
 
     def with_logic(route: Any) -> None:
         fresh = route.fetch()
-        html = re.sub(r'<script type="application/json" id="logic">.*?</script>', "", fresh.text(), flags=re.S)
+        html = re.sub(r'<script type="application/json" id="logic">.*?</script>', "", fresh.text(), flags=re.DOTALL)
         route.fulfill(response=fresh, body=html.replace("<template", block + "<template", 1))
 
     context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
