@@ -1,7 +1,7 @@
 """Benchmarks of issue 2: prints its figures (copy them into bench/RESULTS.md with the machine and date).
 
 python -m bench.run            # all
-python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal
+python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal, page
 """
 
 from __future__ import annotations
@@ -368,6 +368,13 @@ def bench_journal(sequential: int = 300, threads: int = 8, per_thread: int = 40)
     return out
 
 
+def bench_page_weight() -> dict[str, Any]:
+    """Gzipped bytes of the SIPAS form's first load and the survey's own text in it (bench/page_weight.py)."""
+    from bench.page_weight import measure
+
+    return measure()
+
+
 BENCHES = {
     "requests": bench_requests_and_aggregation,
     "edge": bench_edge_cpu,
@@ -375,6 +382,7 @@ BENCHES = {
     "latency": bench_latency,
     "widget": bench_widget,
     "journal": bench_journal,
+    "page": bench_page_weight,
 }
 
 

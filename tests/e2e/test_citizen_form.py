@@ -508,3 +508,24 @@ def test_form_is_usable_on_a_small_phone(browser: Any, live_stack: Any, page_err
     page.locator('input[name="q9_01"][value="4"]').check()
     page.screenshot(path=str(SCREENSHOTS / "form-mobile-matrix.png"))
     assert page_errors == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 320, "height": 640}, {"width": 1366, "height": 768}])
+def test_every_page_of_the_paged_form_passes_axe(browser: Any, live_stack: Any, viewport: dict[str, int]) -> None:
+    """axe-core (WCAG 2.1 A/AA, serious and critical) on each page of the form, with errors shown on one of them."""
+    from tests.e2e.test_accessibility import _problems
+
+    page = browser.new_context(locale="vi-VN", viewport=viewport).new_page()
+    page.goto(f"{live_stack.api_url}/s/{SURVEY}")
+    page.get_by_role("button", name="Tiếp tục").click()  # the province left out: inline error and summary
+    failures = {"loc (errors)": _problems(page)}
+    for _ in range(6):
+        section = page.locator(CURRENT).get_attribute("data-s")
+        failures[section] = _problems(page)
+        answer_required(page, CURRENT)
+        if page.get_by_role("button", name="Gửi phiếu").is_visible():
+            break
+        page.get_by_role("button", name="Tiếp tục").click()
+    assert section == "d"
+    page.context.close()
+    assert not {k: v for k, v in failures.items() if v}, failures
