@@ -20,9 +20,8 @@ STARTED_AT = "2026-06-01T07:00:00.000Z"
 
 
 def form_model() -> dict[str, Any]:
-    """The model survey, its question "via" renamed: a question id equal to a field of the form's envelope
-    (id, survey_version, channel, started_at, page_ms, province, commune, website) cannot be told apart in a post."""
-    return dict(json.loads(json.dumps(model_definition()).replace('"channel"', '"via"')))
+    """The model survey (tests/shared/model_survey.py)."""
+    return model_definition()
 
 
 @pytest.fixture(scope="module")
