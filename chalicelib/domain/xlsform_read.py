@@ -404,6 +404,17 @@ def load_sheets(data: bytes) -> dict[str, Sheet] | None:
 
 
 @dataclass
+class Expression:
+    """An expression cell: checked once every question is known."""
+
+    row: Row
+    header: str
+    text: str
+    mode: str  # condition | constraint (reads '.') | filter (reads option attributes) | place (commune filter)
+    question: dict[str, Any] | None  # the question it belongs to (constraint, filter)
+
+
+@dataclass
 class Node:
     """A row of the survey sheet placed in its group: a question, or a group with its children."""
 
@@ -425,8 +436,8 @@ class Reader:
         self.default_language = "vi"
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.ids: dict[str, int] = {}  # question and matrix-row ids -> survey row
-        self.group_names: set[str] = set()
-        self.expressions: list[tuple[Row, str, str, str | None]] = []  # row, header, expression, own id
+        self.group_rows: dict[str, int] = {}  # group names -> survey row
+        self.expressions: list[Expression] = []
         self.survey = Sheet(SURVEY, [], [])
 
     def add(self, sheet: Sheet | str | None, row: int | None, column: str | None, key: str, **fill: Any) -> None:
@@ -481,7 +492,7 @@ class Reader:
         definition["sections"] = self._read_survey(survey, definition["title"])
         if scoring is not None and scoring.rows:
             definition["scoring"] = self._read_scoring(scoring, settings, settings_row)
-        self._check_expressions()
+        self._check_expressions(definition)
         if not self.problems:
             self._check_definition(definition)
         return definition
@@ -690,7 +701,7 @@ class Reader:
     def _collect_ids(self, nodes: list[Node]) -> None:
         for node in nodes:
             if node.is_group:
-                self.group_names.add(node.name)
+                self.group_rows.setdefault(node.name, node.row.number)
                 self._collect_ids(node.children)
             elif node.name and node.type not in METADATA_TYPES:
                 if node.name in self.ids:
@@ -741,7 +752,7 @@ class Reader:
         intro = self.text(self.survey, group.row, "hint")
         if intro:
             section["intro"] = intro
-        relevant = self._expression(group.row, "relevant", None)
+        relevant = self._expression(group.row, "relevant")
         if relevant:
             section["relevant"] = relevant
         self._refuse(group.row, ("required", "constraint", "choice_filter"), "group_column")
@@ -766,7 +777,7 @@ class Reader:
                 question = self._matrix(node, scale)
             else:
                 # The group's relevant goes to each of its questions; its label, if any, becomes a note.
-                relevant = self._expression(node.row, "relevant", None)
+                relevant = self._expression(node.row, "relevant")
                 self._refuse(node.row, ("required", "constraint", "choice_filter"), "group_column")
                 combined = _and(inherited, relevant)
                 label = self.text(self.survey, node.row, "label")
@@ -839,7 +850,7 @@ class Reader:
                 self.at(child.row, "required", "row_required")
             elif required != bool(question.get("required")):
                 matrix_row["required"] = required
-            relevant = self._expression(child.row, "relevant", child.name)
+            relevant = self._expression(child.row, "relevant")
             if relevant:
                 matrix_row["relevant"] = relevant
             self._refuse(child.row, ("constraint", "choice_filter", *PAR_QUESTION_COLUMNS), "row_column")
@@ -870,17 +881,18 @@ class Reader:
         if required:
             question["required"] = True
         elif required is None:
-            question["required_if"] = self._expression(row, "required", question["id"])
-        relevant = self._expression(row, "relevant", question["id"])
+            question["required_if"] = self._expression(row, "required", question)
+        relevant = self._expression(row, "relevant", question)
         if relevant:
             question["relevant"] = relevant
 
-    def _expression(self, row: Row, column: str, own: str | None) -> str | None:
+    def _expression(self, row: Row, column: str, question: dict[str, Any] | None = None) -> str | None:
+        """The expression of a cell, kept as written and queued for the checks once every question is known."""
         raw = self.survey.value(row, column)
-        if not raw:
-            return None
-        self.expressions.append((row, self.survey.header(column) or column, raw, own))
-        return raw
+        if raw:
+            mode = {"constraint": "constraint", "choice_filter": "filter"}.get(column, "condition")
+            self.expressions.append(Expression(row, self.survey.header(column) or column, raw, mode, question))
+        return raw or None
 
     def _refuse_media(self, row: Row) -> None:
         for base in MEDIA:
@@ -905,7 +917,7 @@ class Reader:
         question: dict[str, Any] = {"id": node.name, "type": base_type or "single_choice"}
         question["text"] = self.required_text(self.survey, row, "label", "nội dung câu hỏi", "question label")
         self._common(row, question)
-        constraint = self._expression(row, "constraint", node.name)
+        constraint = self._expression(row, "constraint", question)
         if constraint:
             question["constraint"] = constraint
         message = self.text(self.survey, row, "constraint_message")
@@ -948,7 +960,8 @@ class Reader:
                     self.at(row, "choice_filter", "commune_filter")
                 else:
                     question["parent"] = parent.group(1)
-                    self.expressions.append((row, self.survey.header("choice_filter") or "", choice_filter, None))
+                    header = self.survey.header("choice_filter") or "choice_filter"
+                    self.expressions.append(Expression(row, header, choice_filter, "place", question))
             return appearance
         options = self._options(node, list_name)
         values = [o["value"] for o in options or []]
@@ -971,8 +984,7 @@ class Reader:
         elif question["type"] != "yes_no" and options is not None:
             question["options"] = options
         if choice_filter:
-            question["choice_filter"] = choice_filter
-            self.expressions.append((row, self.survey.header("choice_filter") or "", choice_filter, node.name))
+            question["choice_filter"] = self._expression(row, "choice_filter", question)
         return appearance
 
     def _par_columns(self, row: Row, question: dict[str, Any]) -> None:
@@ -1045,12 +1057,42 @@ class Reader:
         return scoring
 
     # ----------------------------------------------------------------------- checks
-    def _check_expressions(self) -> None:
-        for row, header, expression, _own in self.expressions:
-            for name in REFERENCE_RE.findall(expression):
-                if name not in self.ids:
-                    key = "group_reference" if name in self.group_names else "unknown_reference"
-                    self.add(self.survey, row.number, header, key, name=name)
+    def _check_expressions(self, definition: dict[str, Any]) -> None:
+        """Each expression against the questions it names, then through the platform's own compiler (logic.py)."""
+        from chalicelib.domain.logic import ExpressionError, Target, compile_condition
+        from chalicelib.domain.survey import QUESTION_KINDS, YES_NO_OPTIONS
+
+        targets: dict[str, Target] = {}
+        for section in definition["sections"]:
+            for q in section["questions"]:
+                if q["type"] == "matrix":
+                    scale = tuple(o["value"] for o in q.get("scale", []))
+                    targets.update((r["id"], Target("single", scale)) for r in q["rows"])
+                elif q["type"] in QUESTION_KINDS:
+                    options: Iterable[dict[str, Any]] = q.get("options") or q.get("scale") or []
+                    if q["type"] == "yes_no":
+                        options = YES_NO_OPTIONS
+                    targets[q["id"]] = Target(QUESTION_KINDS[q["type"]], tuple(str(o["value"]) for o in options))
+        for expression in self.expressions:
+            where = (self.survey, expression.row.number, expression.header)
+            unknown = [name for name in REFERENCE_RE.findall(expression.text) if name not in self.ids]
+            for name in unknown:
+                self.add(*where, "group_reference" if name in self.group_rows else "unknown_reference", name=name)
+            if unknown or expression.mode == "place":
+                continue
+            question = expression.question or {}
+            try:
+                if expression.mode == "filter":
+                    for option in question.get("options") or []:
+                        attrs = {**(option.get("filter") or {}), "name": option["value"]}
+                        compile_condition(expression.text, targets.get, attrs=attrs)
+                else:
+                    own = question.get("id") if expression.mode == "constraint" else None
+                    compile_condition(expression.text, targets.get, self_id=own)
+            except ExpressionError as error:
+                at = f" (vị trí {error.at + 1})" if error.at is not None else ""
+                at_en = f" (position {error.at + 1})" if error.at is not None else ""
+                self.add(*where, "invalid_expression", vi=error.message_vi + at, en=error.message_en + at_en)
 
     def _check_definition(self, definition: dict[str, Any]) -> None:
         """The schema and the domain's own checks, a last guard on what the reader let through."""
@@ -1067,8 +1109,30 @@ class Reader:
         try:
             Survey.from_definition(definition)
         except InvalidDefinition as error:
-            row = self.ids.get(str(error.field or "").rstrip("/").rsplit("/", 1)[-1])
-            self.add(SURVEY if row else None, row, None, "invalid_definition", vi=error.message_vi, en=error.message_en)
+            row, column = self._locate(definition, error.field or "")
+            self.add(
+                SURVEY if row else None, row, column, "invalid_definition", vi=error.message_vi, en=error.message_en
+            )
+
+    def _locate(self, definition: dict[str, Any], path: str) -> tuple[int | None, str | None]:
+        """The survey row and column of a JSON path such as /sections/1/questions/2/rows/0/relevant."""
+        steps = path.strip("/").split("/")
+        node: Any = definition
+        row: int | None = None
+        column: str | None = None
+        for step in steps:
+            if isinstance(node, list) and step.isdigit() and int(step) < len(node):
+                node = node[int(step)]
+            elif isinstance(node, dict) and step in node:
+                node = node[step]
+            else:
+                break
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                row = self.ids.get(node["id"]) or self.group_rows.get(node["id"]) or row
+            column = step if not step.isdigit() else column
+        if column in ("sections", "questions", "rows", "id", "options", "scale"):
+            column = "name" if column == "id" else "type"
+        return row, (self.survey.header(column) or column) if column else None
 
 
 def _and(first: str | None, second: str | None) -> str | None:
