@@ -32,7 +32,9 @@ def answer_required(page: Any, skip: tuple[str, ...] = ()) -> None:
             continue
         radios = page.locator(f'input[type=radio][name="{name}"]')
         count = radios.count()
-        if count:
+        if name == "q8_04":
+            radios.first.check()  # did an administrative procedure: Q9 Part II (relevant ${q8_04} = '1') applies
+        elif count:
             radios.nth(min(3 + n % 2, count - 1)).check()
         elif page.locator(f'input[type=checkbox][name="{name}"]').count():
             page.locator(f'input[type=checkbox][name="{name}"]').first.check()
