@@ -146,11 +146,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không nhận ra ngôn ngữ «{spec}»; hãy ghi theo dạng «Tên (mã)», ví dụ label::Tiếng Việt (vi).",
         "Unknown language «{spec}»; write it as «Name (code)», e.g. label::English (en).",
     ),
-    "no_vietnamese_column": (
-        "Không có cột tiếng Việt: thêm cột «{col}::Tiếng Việt (vi)» (hoặc «{col}» khi tiếng Việt là ngôn ngữ mặc định).",
-        "No Vietnamese column: add «{col}::Tiếng Việt (vi)» (or «{col}» when Vietnamese is the default language).",
-    ),
-    "no_vietnamese": ("Thiếu {what_vi} bằng tiếng Việt.", "The {what_en} has no Vietnamese text."),
+    "no_label": ("Thiếu {what_vi} (ô trống ở mọi ngôn ngữ).", "The {what_en} is empty in every language."),
     "one_settings_row": (
         "Trang tính «settings» chỉ có một dòng giá trị (dòng 2).",
         "The «settings» sheet has a single row of values (row 2).",
@@ -463,7 +459,6 @@ class Reader:
         self.default_language = "vi"
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.ids: dict[str, int] = {}  # question and matrix-row ids -> survey row
-        self.missing_columns: set[tuple[str, str]] = set()  # (sheet, column) with no Vietnamese column, reported
         self.group_rows: dict[str, int] = {}  # group names -> survey row
         self.expressions: list[Expression] = []
         self.survey = Sheet(SURVEY, [], [])
@@ -538,15 +533,18 @@ class Reader:
         return {code: found[code] for code in self.languages if code in found}
 
     def required_text(self, sheet: Sheet, row: Row, base: str, what_vi: str, what_en: str) -> dict[str, str]:
-        """A text that must have Vietnamese: its cell is reported when empty, the column once when missing."""
+        """A text that must exist in some language: its cell is reported when empty in every language.
+
+        A text without Vietnamese imports (a draft of a form written in English, say); publishing is refused
+        until every language the survey lists, Vietnamese first, is filled (Survey.missing_translations).
+        """
         text = self.text(sheet, row, base)
-        if "vi" not in text:
-            header = next((h for h, code in sheet.columns.get(base, []) if code == "vi"), None)
-            if header is not None:
-                self.add(sheet, row.number, header, "no_vietnamese", what_vi=what_vi, what_en=what_en)
-            elif (sheet.title, base) not in self.missing_columns:
-                self.missing_columns.add((sheet.title, base))
-                self.add(sheet, 1, sheet.header(base) or base, "no_vietnamese_column", col=base)
+        if not text:
+            headers = [h for h, _ in sheet.columns.get(base, [])]
+            vi = next((h for h, code in sheet.columns.get(base, []) if code == "vi"), None)
+            self.add(
+                sheet, row.number, vi or (headers[0] if headers else base), "no_label", what_vi=what_vi, what_en=what_en
+            )
         return text
 
     # ----------------------------------------------------------------------- settings
@@ -608,15 +606,11 @@ class Reader:
         title = self.text(sheet, row, "survey_title")
         if value("form_title"):
             title = {self.default_language: value("form_title"), **title}
-        if "vi" not in title:
-            if title:
-                bad("form_title", "no_vietnamese", what_vi="tên phiếu", what_en="survey title")
+        if not title:
             title["vi"] = survey_id or "?"  # pyxform's rule too: no form_title, the form id is the title
         definition["title"] = {code: title[code] for code in self.languages if code in title}
         description = self.text(sheet, row, "description")
         if description:
-            if "vi" not in description:
-                bad("description", "no_vietnamese", what_vi="phần giới thiệu", what_en="description")
             definition["description"] = description
         for key in ("opens_at", "closes_at"):
             if value(key):

@@ -75,7 +75,8 @@ def _render(template: str, **context: Any) -> str:
 def _vi(text: Any) -> str:
     """The Vietnamese of a {"vi", "en"} text (or the text itself)."""
     if isinstance(text, dict):
-        return str(text.get("vi") or text.get("en") or "")
+        # a draft may lack Vietnamese (publishing is refused until it has it): show what it has
+        return str(text.get("vi") or text.get("en") or next((v for v in text.values() if v), ""))
     return "" if text is None else str(text)
 
 
