@@ -405,3 +405,12 @@ def test_option_lists_shared_by_questions_are_written_once() -> None:
     types = {row[1].value: row[0].value for row in book["survey"].iter_rows(min_row=2)}
     assert types["r1"] == types["r2"] == "select_one r1"
     assert read_xlsform(write_xlsform(definition)) == definition
+
+
+def test_vietnamese_is_read_in_its_usual_spellings() -> None:
+    from chalicelib.domain.xlsform import language_code
+
+    for spelling in ("Tiếng Việt", "Tiếng Việt (vi)", "Tieng Viet", "Vietnamese", "Vietnamese (vi-VN)", "vi-VN", "VI"):
+        assert language_code(spelling) == "vi", spelling
+    assert language_code("English (en)") == language_code("Tiếng Anh") == "en"
+    assert language_code("Klingon") is None
