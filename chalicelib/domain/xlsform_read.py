@@ -159,10 +159,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mã phiếu «{value}» không hợp lệ: chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang (3–63 ký tự).",
         "Survey id «{value}» is not valid: use lowercase letters, digits and hyphens (3-63 characters).",
     ),
-    "bad_version": (
-        "Phiên bản «{value}» phải là số nguyên dương.",
-        "Version «{value}» must be a positive whole number.",
-    ),
     "bad_kind": (
         "Loại phiếu (kind) phải là regular, adhoc hoặc consultation.",
         "kind must be regular, adhoc or consultation.",
@@ -584,12 +580,11 @@ class Reader:
         elif not SURVEY_ID_RE.match(survey_id):
             bad("form_id", "bad_form_id", value=survey_id)
         definition["id"] = survey_id
-        version = value("version") or "1"
-        if version.isdigit() and int(version) >= 1:
-            definition["version"] = int(version)
-        else:
-            bad("version", "bad_version", value=version)
-            definition["version"] = 1
+        # The platform numbers a survey's versions itself (the authoring service gives an upload its number);
+        # an XLSForm's own 'version' is often a date stamp (KoboToolbox: 2026113001) or text ('v2', '1.3').
+        # A small whole number is kept (exports round-trip); anything else reads as 1.
+        version = value("version")
+        definition["version"] = int(version) if version.isdigit() and 1 <= int(version) < 10**6 else 1
         for key in ("kind", "owner_agency"):
             if value(key):
                 definition[key] = value(key)
