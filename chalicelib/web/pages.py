@@ -131,11 +131,16 @@ def render_survey_form(
     errors: dict[str, str] | None = None,
     embed: bool = False,
     agency: str | None = None,
+    attribution: str = "",
+    channel: str = "",
 ) -> str:
     """The survey as an accessible form that works without JavaScript (form.js only enhances it).
 
     Without JavaScript the whole survey is one page and a conditional question says when to answer it;
     form.js pages it by section and evaluates the conditions of <script id="logic"> (Survey.client_logic).
+
+    `attribution` is the server's signed token of where the form was opened (chalicelib/domain/attribution.py):
+    a hidden field that both the form post and form.js send back as the submission's `attribution`.
     """
     vals = {k: _as_list(v) for k, v in (values or {}).items()}
     errors = dict(errors or {})
@@ -157,9 +162,10 @@ def render_survey_form(
         hidden={
             "id": response_id,
             "survey_version": str(survey.version),
-            "channel": "widget" if embed else "web",
+            "channel": channel or ("widget" if embed else "web"),
             "started_at": started_at,
             "page_ms": "",
+            **({"attribution": attribution} if attribution else {}),
         },
         action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
@@ -441,6 +447,7 @@ def render_my_response(mine: dict[str, Any], notice: str = "") -> str:
 
 
 # --- console: agencies and accounts ---------------------------------------------------------------
+LOCATION_KINDS = {"counter": "Quầy", "office": "Trụ sở", "page": "Trang web"}
 AGENCY_KINDS = {"ministry": "Bộ", "ministry_level": "Cơ quan ngang bộ", "province": "Tỉnh, thành phố"}
 
 
@@ -459,10 +466,13 @@ def render_admin_agency(
     console: Any,
     error: Any = None,
     draft: str = "",
+    draft_locations: str = "",
     notice: str = "",
 ) -> str:
     return _render(
         "admin_agency.html",
+        draft_locations=draft_locations,
+        location_kinds=LOCATION_KINDS,
         agency=agency,
         current=current,
         snippets=snippets,
