@@ -19,7 +19,7 @@ VIA_QR, VIA_LINK, VIA_WIDGET = "qr", "link", "widget"
 CHANNELS = (VIA_QR, VIA_LINK, VIA_WIDGET)
 AGENCY_CODE = re.compile(r"^(P[0-9]{2}|M-[A-Z]{2,12})$")
 LOCATION_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
-MAX_SERVICE = 200
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # a procedure's code; by default the location's own service
 MINISTRY_LINE_VI = "Bộ Nội vụ — Khảo sát sự hài lòng của người dân, tổ chức"
 MINISTRY_LINE_EN = "Ministry of Home Affairs of Viet Nam — citizen satisfaction survey"
 
@@ -88,7 +88,7 @@ def shared_link(base: str, survey_id: str, query: dict[str, str | None]) -> str:
     location = query.get("location") or None
     location = location if agency and location and LOCATION_CODE.match(location) else None
     service = query.get("service") or None
-    service = service if location and service and len(service) <= MAX_SERVICE else None
+    service = service if agency and service and SERVICE_CODE.match(service) else None
     if query.get("via") == VIA_QR:
         location = service = None
     return survey_link(base, survey_id, agency=agency, location=location, service=service, via=VIA_LINK)
@@ -143,18 +143,18 @@ class ChannelService:
     def __init__(self, surveys: SurveyCatalog, agencies: AgencyLocations) -> None:
         self._surveys, self._agencies = surveys, agencies
 
-    def qr_link(
-        self, base: str, survey_id: str, agency: str, location: str | None, service: str | None = None
-    ) -> str:
-        """What a QR code encodes: the form with agency, location (its registered service unless one is named)."""
+    def qr_link(self, base: str, survey_id: str, agency: str, location: str | None, service: str | None = None) -> str:
+        """What a QR code encodes: the form with agency and location.
+
+        The service is named only when asked for: without it the form takes the location's registered
+        service (chalicelib/domain/attribution.py), which is free text and would only lengthen the code.
+        """
         self._surveys.get(survey_id)  # SurveyNotFound
         self._agencies.agency(agency)  # AgencyNotFound
         if location is None:
             return survey_link(base, survey_id, agency=agency, service=service, via=VIA_QR)
         place = self._location(agency, location)
-        return survey_link(
-            base, survey_id, agency=agency, location=place["code"], service=service or place.get("service"), via=VIA_QR
-        )
+        return survey_link(base, survey_id, agency=agency, location=place["code"], service=service, via=VIA_QR)
 
     def poster(self, base: str, survey_id: str, agency: str, location: str) -> Poster:
         survey = self._surveys.get(survey_id)
@@ -172,9 +172,7 @@ class ChannelService:
             location_code=place["code"],
             location_name=str(place["name"]),
             service=place.get("service") or None,
-            url=survey_link(
-                base, survey.id, agency=agency, location=place["code"], service=place.get("service"), via=VIA_QR
-            ),
+            url=survey_link(base, survey.id, agency=agency, location=place["code"], via=VIA_QR),
             short_address=counter_address(base, survey.id, agency, place["code"]),
         )
 
@@ -200,26 +198,12 @@ class ChannelService:
                     {
                         "survey_id": survey.id,
                         "title": text_vi(survey.definition.get("title")) or survey.id,
-                        "qr_url": survey_link(
-                            base,
-                            survey.id,
-                            agency=agency,
-                            location=place["code"],
-                            service=place.get("service"),
-                            via=VIA_QR,
-                        ),
-                        "link_url": survey_link(
-                            base,
-                            survey.id,
-                            agency=agency,
-                            location=place["code"],
-                            service=place.get("service"),
-                            via=VIA_LINK,
-                        ),
+                        "qr_url": survey_link(base, survey.id, agency=agency, location=place["code"], via=VIA_QR),
+                        "link_url": survey_link(base, survey.id, agency=agency, location=place["code"], via=VIA_LINK),
                         "short_address": counter_address(base, survey.id, agency, place["code"]),
                         "qr_svg": f"/s/{survey.id}/qr.svg?{qr_query}",
                         "qr_png": f"/s/{survey.id}/qr.png?{qr_query}",
-                        "poster": f"/admin/agencies/{agency}/locations/{place['code']}/poster?survey={survey.id}",
+                        "poster": f"/admin/agencies/{agency}/posters/{survey.id}/{place['code']}",
                     }
                 )
             rows.append({**place, "surveys": per_survey})
@@ -230,3 +214,43 @@ class ChannelService:
         if found is None:
             raise ChannelNotFound(field="location")
         return found
+
+
+PORTAL_TITLE = "Khảo sát sự hài lòng của người dân, tổ chức — Bộ Nội vụ"
+PORTAL_DESCRIPTION = (
+    "Ý kiến của Ông/Bà giúp cơ quan hành chính nhà nước phục vụ người dân tốt hơn. Phiếu trả lời trực tuyến."
+)
+CARD_WIDTH, CARD_HEIGHT = 1200, 630
+
+
+def share_meta(base: str, survey: Any | None, query: dict[str, str | None]) -> dict[str, Any]:
+    """What a page tells Zalo and Facebook (Open Graph) and its "Chia sẻ" block: absolute addresses only.
+
+    survey None: the portal's home page.
+    """
+    from urllib.parse import quote as quote_all
+
+    base = base.rstrip("/")
+    if survey is None:
+        title, description, url = PORTAL_TITLE, PORTAL_DESCRIPTION, f"{base}/"
+        image, alt = f"{base}/share.png", "Khảo sát sự hài lòng của người dân, tổ chức — Bộ Nội vụ"
+    else:
+        title = text_vi(survey.definition.get("title")) or survey.id
+        description = _clip(text_vi(survey.definition.get("description")) or PORTAL_DESCRIPTION, 200)
+        url = shared_link(base, survey.id, query)
+        image, alt = f"{base}/s/{survey.id}/share.png?v={survey.version}", f"{title} — Bộ Nội vụ"
+    return {
+        "title": title,
+        "description": description,
+        "url": url,
+        "image": image,
+        "image_alt": alt,
+        "image_width": CARD_WIDTH,
+        "image_height": CARD_HEIGHT,
+        "facebook": f"https://www.facebook.com/sharer/sharer.php?u={quote_all(url, safe='')}",
+    }
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -115,9 +115,12 @@ def _vn_time(value: str | None) -> str:
 
 
 # --- pages -------------------------------------------------------------------------------------
-def render_home(surveys: list[Survey]) -> str:
-    """Portal home: the open surveys, each with links to its form, its live results and the reports."""
-    return _render("home.html", surveys=[s for s in surveys if s.is_open()])
+def render_home(surveys: list[Survey], share: dict[str, Any] | None = None) -> str:
+    """Portal home: the open surveys, each with links to its form, its live results and the reports.
+
+    `share`: the Open Graph tags (chalicelib/domain/channels.py share_meta).
+    """
+    return _render("home.html", surveys=[s for s in surveys if s.is_open()], share=share)
 
 
 def render_survey_form(
@@ -132,8 +135,11 @@ def render_survey_form(
     agency: str | None = None,
     attribution: str = "",
     channel: str = "",
+    share: dict[str, Any] | None = None,
 ) -> str:
     """The survey as an accessible form that works without JavaScript (form.js only enhances it).
+
+    `share`: the Open Graph tags and the "Chia sẻ" block (chalicelib/domain/channels.py share_meta); never in a widget.
 
     `attribution` is the server's signed token of where the form was opened (chalicelib/domain/attribution.py):
     a hidden field that both the form post and form.js send back as the submission's `attribution`.
@@ -172,6 +178,7 @@ def render_survey_form(
         retention_days=int(survey.definition.get("retention_days") or 365),
         embed=embed,
         script=True,
+        share=None if embed else share,
     )
 
 
@@ -467,3 +474,9 @@ def render_admin_user(
         notice=notice,
         temporary_password=temporary_password,
     )
+
+
+# --- console: share channels ----------------------------------------------------------------------
+def render_admin_channels(view: dict[str, Any], console: Any) -> str:
+    """An agency's locations, each with its open surveys' link, QR code and printable poster."""
+    return _render("admin_channels.html", agency=view["agency"], locations=view["locations"], console=console)

@@ -27,7 +27,14 @@ def qr_svg(url: str, title: str = "") -> bytes:
     # a viewBox and no fixed size: the picture scales to whatever box shows or prints it; a white
     # background, so the code still scans on a dark page
     qr_code(url).save(
-        buffer, kind="svg", scale=SVG_SCALE, border=BORDER, xmldecl=False, omitsize=True, light="#fff", title=title or None
+        buffer,
+        kind="svg",
+        scale=SVG_SCALE,
+        border=BORDER,
+        xmldecl=False,
+        omitsize=True,
+        light="#fff",
+        title=title or None,
     )
     return buffer.getvalue()
 

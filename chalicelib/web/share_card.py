@@ -48,9 +48,7 @@ def render_share_card(card: ShareCard | None) -> bytes:
     y = _paragraph(draw, title_vi, top, bold=True, size=vi_size, lines=5, fill=WHITE)
     if title_en:
         _paragraph(draw, title_en, y + 16, bold=False, size=en_size, lines=2, fill=PALE)
-    draw.text(
-        (PAD, HEIGHT - 96 + 30), "Trả lời phiếu trực tuyến · Answer online", font=_font(False, 30), fill=WHITE
-    )
+    draw.text((PAD, HEIGHT - 96 + 30), "Trả lời phiếu trực tuyến · Answer online", font=_font(False, 30), fill=WHITE)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
