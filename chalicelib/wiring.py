@@ -260,7 +260,9 @@ def results_service() -> ResultsService:
     from chalicelib.domain.results import ResultsService
     from chalicelib.reference.geography import load_geography
 
-    return ResultsService(surveys(), aggregates(), load_geography)
+    return ResultsService(
+        surveys(), aggregates(), load_geography, names=lambda agency: agency_directory().names(agency)
+    )
 
 
 @cache

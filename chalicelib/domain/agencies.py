@@ -459,6 +459,12 @@ class AgencyDirectory:
         found = self._store.get(agency).location(code)
         return found.to_dict() if found else None
 
+    def names(self, agency: str | None) -> dict[str, str]:
+        """Codes to names for the dashboard: every agency's (agency None), or one agency's locations."""
+        if agency is None:
+            return {a.code: str(a.name) for a in self._registry.all()}
+        return {loc.code: loc.name for loc in self._store.get(agency).locations}
+
     def embed_snippets(self, agency: str, base: str) -> list[dict[str, str]]:
         """What an agency's web team pastes into its site, one per open survey."""
         import html
