@@ -1,5 +1,5 @@
 /* PAR/SIPAS survey widget loader for agencies' web sites (Bộ Nội vụ).
- * <div data-par-survey="sipas-2026" data-par-agency="P01"></div>
+ * <div data-par-survey="sipas-2026" data-par-agency="P01" data-par-location="WEB"></div>  (location: optional)
  * <script src="https://<platform>/static/embed.js" async></script>
  * Each such <div> becomes an iframe of the survey, whose height follows the form: static/frame.js,
  * loaded inside the widget page, posts it.
@@ -13,10 +13,11 @@
   const code = /^[A-Za-z0-9._-]{1,64}$/;
   document.querySelectorAll('[data-par-survey]').forEach(el => {
     if (el.dataset.parReady) return;
-    const survey = el.dataset.parSurvey || '', agency = el.dataset.parAgency || '';
-    if (!code.test(survey) || (agency && !code.test(agency))) return;
+    const survey = el.dataset.parSurvey || '', agency = el.dataset.parAgency || '', place = el.dataset.parLocation || '';
+    if (!code.test(survey) || (agency && !code.test(agency)) || (place && !code.test(place))) return;
     const f = document.createElement('iframe');
-    f.src = `${base}/s/${encodeURIComponent(survey)}?embed=1` + (agency ? `&agency=${encodeURIComponent(agency)}` : '');
+    f.src = `${base}/s/${encodeURIComponent(survey)}?embed=1` + (agency ? `&agency=${encodeURIComponent(agency)}` : '') +
+      (place ? `&location=${encodeURIComponent(place)}` : '');
     f.title = el.dataset.parTitle || 'Phiếu khảo sát sự hài lòng — Bộ Nội vụ';
     f.loading = 'lazy';
     f.style.cssText = 'width:100%;min-height:480px;border:0;display:block';
