@@ -11,6 +11,7 @@ from chalice import Chalice
 from chalicelib.api import request
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
+from chalicelib.api.locations import location_pages
 from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
 
@@ -22,3 +23,4 @@ app.register_blueprint(public_api)  # surveys, submissions, results, places, age
 app.register_blueprint(citizen_pages)  # portal, survey form and widget, results, reports, my response
 app.register_blueprint(officials_api)  # bearer-token API of officials
 app.register_blueprint(console_pages)  # the officials' console (session cookie)
+app.register_blueprint(location_pages)  # agencies' counters, offices and pages (console edits)

@@ -112,7 +112,7 @@ def audit_log_csv(_principal: Principal) -> Response:
 @officials_api.route("/admin/api/agencies/{agency}/settings", methods=["GET"], cors=True)
 @api(
     "getAgencySettings",
-    "An agency's embed origins",
+    "An agency's embed origins and locations (service counters, offices, web pages)",
     params=(AGENCY,),
     permission="agency.manage",
     agency_param="agency",
@@ -128,7 +128,7 @@ def get_agency_settings(_principal: Principal, agency: str) -> Response:
 @officials_api.route("/admin/api/agencies/{agency}/settings", methods=["PUT"], content_types=ANY, cors=True)
 @api(
     "putAgencySettings",
-    "Replace an agency's embed origins (audited; 409 if someone saved first)",
+    "Replace an agency's embed origins and, if given, its locations (audited; 409 if someone saved first)",
     params=(AGENCY,),
     permission="agency.manage",
     agency_param="agency",
@@ -143,7 +143,9 @@ def put_agency_settings(principal: Principal, agency: str) -> Response:
 
     body = json_body(request.raw_body(), request.header("content-type"), "agency-settings")
     actor = principal.actor("agency.manage")
-    saved = wiring.agency_service().set_embed_origins(actor, agency, body["embed_origins"], body["version"], stamp())
+    saved = wiring.agency_service().save(
+        actor, agency, body["version"], stamp(), origins=body["embed_origins"], locations=body.get("locations")
+    )
     return json_response(saved.to_dict())
 
 

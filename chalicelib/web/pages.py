@@ -362,6 +362,7 @@ def render_my_response(mine: dict[str, Any], notice: str = "") -> str:
 
 
 # --- console: agencies and accounts ---------------------------------------------------------------
+LOCATION_KINDS = {"counter": "Quầy", "office": "Trụ sở", "page": "Trang web"}
 AGENCY_KINDS = {"ministry": "Bộ", "ministry_level": "Cơ quan ngang bộ", "province": "Tỉnh, thành phố"}
 
 
@@ -380,10 +381,13 @@ def render_admin_agency(
     console: Any,
     error: Any = None,
     draft: str = "",
+    draft_locations: str = "",
     notice: str = "",
 ) -> str:
     return _render(
         "admin_agency.html",
+        draft_locations=draft_locations,
+        location_kinds=LOCATION_KINDS,
         agency=agency,
         current=current,
         snippets=snippets,

@@ -29,6 +29,14 @@ def _same_settings(agency: str) -> dict[str, Any]:
     return {"embed_origins": list(current.embed_origins), "version": current.version}
 
 
+def _same_location_lines(agency: str) -> str:
+    """The agency's current locations as the console's textarea holds them: saving them again is a no-op."""
+    from chalicelib import wiring
+    from chalicelib.domain.agencies import location_lines
+
+    return location_lines(wiring.agency_service().settings(agency).locations)
+
+
 # How each route is called in the walk, and what "allowed" answers. Writes are sent as no-ops (the
 # same roles again, an empty list over an empty one) or refused by validation after the permission
 # check (an invalid e-mail), so the walk changes nothing that other tests rely on.
@@ -46,6 +54,13 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
         lambda agency: {
             "origins": "\n".join(_same_settings(agency)["embed_origins"]),
+            "version": str(_same_settings(agency)["version"]),
+        },
+        303,
+    ),
+    "admin_agency_locations": (
+        lambda agency: {
+            "locations": _same_location_lines(agency),
             "version": str(_same_settings(agency)["version"]),
         },
         303,
