@@ -14,6 +14,7 @@ from infra.local.demo_site import DemoSite
 from tests.e2e.conftest import open_page
 
 pytestmark = pytest.mark.e2e
+INLINE = "div[data-par-survey]:not([data-par-mode]) iframe"  # the demo's inline widget (in its shadow root)
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +54,12 @@ def test_only_the_agencys_registered_origins_can_frame_its_widget(browser, live_
 
     # The registered origin: the widget shows the form and grows to its height (frame.js -> embed.js).
     page = open_page(browser, f"{allowed}/", page_errors)
-    frame = page.frame_locator("iframe")
+    frame = page.frame_locator(INLINE)
     frame.locator("form#survey").wait_for(state="visible", timeout=15000)
-    page.wait_for_function("() => parseInt(document.querySelector('iframe').style.height || '0') > 1000")
+    page.wait_for_function(
+        "() => parseInt(document.querySelector('[data-par-survey]:not([data-par-mode])')"
+        ".shadowRoot.querySelector('iframe').style.height || '0') > 1000"
+    )
     assert not [e for e in page_errors if "frame-ancestors" in e]
 
     # The same page at another origin (127.0.0.1 is not registered): the browser refuses to frame it.

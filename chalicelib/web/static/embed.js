@@ -105,25 +105,29 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     const first = make('span', { className: 'g', tabIndex: 0 }, dialog);
     const head = make('div', { className: 'h' }, dialog);
     make('h2', { id: 'par-t', textContent: 'Phiếu khảo sát sự hài lòng' }, head);
-    const close = make('button', { type: 'button', className: 'x', textContent: 'Đóng' }, head);
+    const close = make('button', { type: 'button', className: 'x', textContent: 'Đóng', autofocus: true }, head);
     const last = make('span', { className: 'g', tabIndex: 0 }, dialog);
     const url = src(o);
     let frame = null, opener = null, done = false, overflow = '';
 
     // The form loads as soon as the citizen comes near the prompt, so it is ready when the dialog opens.
+    let at = '';
     const load = hash => {
       if (!frame) {
         frame = make('iframe', { title: o.title, src: url + hash });
         dialog.insertBefore(frame, last);
-        widgets.push({ frame, done: finish, escape: () => dialog.open && dialog.close() });
-      } else if (hash && frame.src !== url + hash) {
-        frame.src = url + hash; // only the fragment changes: frame.js pre-fills again, the answers stay
+        widgets.push({ frame, done: finish, escape: shut });
+      } else if (hash && hash !== at) {
+        // only the fragment changes: frame.js pre-fills again, the answers stay; replace adds no history entry
+        frame.contentWindow.location.replace(url + hash);
       }
+      at = hash || at;
     };
     const open = (value, from) => {
       load(o.question && value ? `#par-q=${encodeURIComponent(o.question)}&par-a=${value}` : '');
       opener = from;
       if (dialog.open) return;
+      shown = true;
       overflow = d.documentElement.style.overflow;
       d.documentElement.style.overflow = 'hidden'; // no scrolling of the page behind the dialog
       dialog.showModal(); // the rest of the page becomes inert; Esc closes
@@ -134,15 +138,23 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
       form.hidden = true;
       status.textContent = 'Cảm ơn Ông/Bà đã tham gia khảo sát!';
     };
-    dialog.addEventListener('close', () => {
+    let shown = false;
+    const restore = () => {
+      if (!shown) return;
+      shown = false;
       d.documentElement.style.overflow = overflow;
       (done ? status : opener || go).focus();
-    });
-    close.addEventListener('click', () => dialog.close());
+    };
+    const shut = () => {
+      if (dialog.open) dialog.close();
+      restore(); // now: the close event comes a task later (and is all we hear of the browser's own Esc)
+    };
+    dialog.addEventListener('close', restore);
+    close.addEventListener('click', shut);
     // Focus stays in the dialog: past the end back to the close button, before it into the form's last field.
     last.addEventListener('focus', () => close.focus());
-    first.addEventListener('focus', () => {
-      if (!frame) return close.focus();
+    first.addEventListener('focus', e => {
+      if (!frame || e.relatedTarget !== close) return close.focus();
       frame.focus();
       frame.contentWindow.postMessage({ type: 'par:focus', to: 'last' }, base);
     });
