@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.demo_site import LOCATIONS, QUESTION, DemoSite, register
+from infra.local.demo_site import QUESTION, DemoSite, register
 from tests.e2e.conftest import open_page
 from tests.e2e.test_accessibility import AXE_OPTIONS
 from tests.e2e.test_citizen_form import answer_required
@@ -215,7 +215,9 @@ def test_axe_passes_on_the_host_page_with_the_prompt_and_the_open_dialog(browser
 
     def problems(target: Any, impacts: tuple[str, ...] = ("minor", "moderate", "serious", "critical")) -> list[str]:
         found = Axe().run(target, options=AXE_OPTIONS).response["violations"]
-        return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in found if v["impact"] in impacts]
+        return [
+            f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in found if v["impact"] in impacts
+        ]
 
     assert problems(page) == []  # the host page with the prompt: no violation at all
     page.get_by_role("radio", name="Bình thường").click()
