@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.revocation import AccessGate
     from chalicelib.auth.tokens import TokenConfig
     from chalicelib.domain.agencies import AgencyDirectory, AgencyService
+    from chalicelib.domain.attribution import AttributionIssuer, AttributionSigner
     from chalicelib.domain.audit import AuditLog, AuditReader
     from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.counting import CountingService
@@ -84,7 +85,25 @@ def submission_service() -> SubmissionService:
         locations=load_geography,
         hasher=IdentifierHasher.from_source(current_key),
         max_body_bytes=s.max_body_bytes,
+        attribution=attribution_signer(),
+        embed_origins=agency_settings().embed_origins,  # cached a minute: an observation, not the proof
     )
+
+
+@cache
+def attribution_signer() -> AttributionSigner:
+    """Signs the forms' attribution tokens with a key derived for that purpose from the managed secret."""
+    from chalicelib.domain.attribution import KEY_PURPOSE, AttributionSigner
+    from chalicelib.store.secrets import console_keys
+
+    return AttributionSigner(lambda: console_keys(KEY_PURPOSE))
+
+
+@cache
+def attribution_issuer() -> AttributionIssuer:
+    from chalicelib.domain.attribution import AttributionIssuer
+
+    return AttributionIssuer(agency_directory(), attribution_signer())
 
 
 class AggregateDurations:
@@ -240,7 +259,9 @@ def results_service() -> ResultsService:
     from chalicelib.domain.results import ResultsService
     from chalicelib.reference.geography import load_geography
 
-    return ResultsService(surveys(), aggregates(), load_geography)
+    return ResultsService(
+        surveys(), aggregates(), load_geography, names=lambda agency: agency_directory().names(agency)
+    )
 
 
 @cache
@@ -280,6 +301,8 @@ def reset() -> None:
         reports_store,
         lake_store,
         submission_service,
+        attribution_signer,
+        attribution_issuer,
         screening_service,
         audit,
         audit_repository,

@@ -366,6 +366,24 @@ def _audited(settings: AgencySettings, name: str) -> Any:
     return settings.to_dict()[name]
 
 
+def origin_allowed(origin: str, registered: Iterable[str]) -> bool:
+    """Whether a browser-reported origin is one of the registered ones (a '*.' entry covers its subdomains)."""
+    try:
+        seen = normalize_origin(origin)
+    except InvalidOrigin:
+        return False
+    if seen.startswith(("https://*.", "http://*.")):
+        return False
+    scheme, _, rest = seen.partition("://")
+    for entry in registered:
+        if entry == seen:
+            return True
+        entry_scheme, _, entry_rest = entry.partition("://")
+        if entry_scheme == scheme and entry_rest.startswith("*.") and rest.endswith(entry_rest[1:]):
+            return True
+    return False
+
+
 def frame_ancestors(origins: Iterable[str]) -> str:
     """The CSP source list for a widget page: the agency's origins, or 'none' when it has none."""
     listed = " ".join(origins)
@@ -422,13 +440,12 @@ class AgencyDirectory:
             return "'none'"
         return frame_ancestors(self._store.get(agency).embed_origins)
 
-    def settings(self, agency: str) -> AgencySettings:
+    def in_force_settings(self, agency: str) -> AgencySettings | None:
+        """An agency's settings if it exists and is in force today, else None (what a form's attribution checks)."""
+        found = self._registry.get(agency)
+        if found is None or not found.valid_on(self._today()):
+            return None
         return self._store.get(agency)
-
-    def active(self, agency: str | None) -> Any:
-        """The reference agency if it exists and is in force today, else None."""
-        found = self._registry.get(agency) if agency else None
-        return found if found is not None and found.valid_on(self._today()) else None
 
     def locations(self, agency: str) -> list[dict[str, Any]]:
         """An agency's counters, offices and pages (code, name, kind, service), in the order its officials keep."""
@@ -441,6 +458,12 @@ class AgencyDirectory:
             return None
         found = self._store.get(agency).location(code)
         return found.to_dict() if found else None
+
+    def names(self, agency: str | None) -> dict[str, str]:
+        """Codes to names for the dashboard: every agency's (agency None), or one agency's locations."""
+        if agency is None:
+            return {a.code: str(a.name) for a in self._registry.all()}
+        return {loc.code: loc.name for loc in self._store.get(agency).locations}
 
     def embed_snippets(self, agency: str, base: str) -> list[dict[str, str]]:
         """What an agency's web team pastes into its site, one per open survey."""

@@ -34,7 +34,7 @@ def form_to_submission(survey: Survey, form: dict[str, list[str]]) -> dict[str, 
         "answers": _answers(survey, form),
         "paradata": paradata,
     }
-    for name in ("commune", "website"):
+    for name in ("commune", "website", "attribution"):
         if first(name):
             body[name] = first(name)
     return body

@@ -130,8 +130,14 @@ def render_survey_form(
     errors: dict[str, str] | None = None,
     embed: bool = False,
     agency: str | None = None,
+    attribution: str = "",
+    channel: str = "",
 ) -> str:
-    """The survey as an accessible form that works without JavaScript (form.js only enhances it)."""
+    """The survey as an accessible form that works without JavaScript (form.js only enhances it).
+
+    `attribution` is the server's signed token of where the form was opened (chalicelib/domain/attribution.py):
+    a hidden field that both the form post and form.js send back as the submission's `attribution`.
+    """
     vals = {k: _as_list(v) for k, v in (values or {}).items()}
     errors = dict(errors or {})
     sections = _form_sections(survey, vals, errors)
@@ -152,9 +158,10 @@ def render_survey_form(
         hidden={
             "id": response_id,
             "survey_version": str(survey.version),
-            "channel": "widget" if embed else "web",
+            "channel": channel or ("widget" if embed else "web"),
             "started_at": started_at,
             "page_ms": "",
+            **({"attribution": attribution} if attribution else {}),
         },
         action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
