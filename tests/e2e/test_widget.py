@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.demo_site import QUESTION, DemoSite, register
+from infra.local.demo_site import LOCATIONS, QUESTION, DemoSite, register
 from tests.e2e.conftest import open_page
 from tests.e2e.test_accessibility import AXE_OPTIONS
 from tests.e2e.test_citizen_form import answer_required
@@ -145,9 +145,13 @@ def test_an_answer_through_the_prompt_is_received_and_attributed(browser, live_s
     _dialog(page).get_by_role("button", name="Đóng").click()
     expect(status).to_be_focused()
 
+    # The server recorded where it came from, from its own signed token: the agency, the widget, the counter.
     stored = wiring.responses().get(receipt.inner_text())
     assert stored is not None
-    assert stored.channel == "widget"
+    counter = LOCATIONS[1]
+    assert (stored.agency, stored.channel, stored.location) == ("P01", "widget", counter["code"])
+    assert stored.service == counter["service"]
+    assert stored.paradata.get("embed_origin_check") == "registered"  # framed from P01's registered origin
     assert stored.answers[QUESTION] == "5"  # the quick answer went in with the form
     # The loader put nothing on the host's origin.
     assert context.cookies() == []
