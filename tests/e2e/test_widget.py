@@ -61,9 +61,10 @@ def test_the_prompt_opens_an_accessible_dialog_with_the_form(browser, live_stack
     from playwright.sync_api import expect
 
     page = open_page(browser, f"{portal.origin}/quay-3", page_errors, viewport=NARROW)
-    group = page.get_by_role("group", name=re.compile("hài lòng thế nào với dịch vụ hôm nay"))
+    group = page.get_by_role("radiogroup", name=re.compile("hài lòng thế nào với dịch vụ hôm nay"))
     expect(group.get_by_role("radio")).to_have_count(5)
     expect(group.get_by_role("radio", name="Rất hài lòng")).to_be_visible()
+    expect(page.get_by_role("button", name="Xem lại mã phiếu")).to_be_hidden()  # only once there is a receipt
 
     # GIVEN the keyboard: arrows move through the five points without opening anything, Enter opens the form.
     group.get_by_role("radio", name="Rất không hài lòng").focus()
@@ -144,6 +145,12 @@ def test_an_answer_through_the_prompt_is_received_and_attributed(browser, live_s
     expect(page.get_by_role("radio")).to_have_count(0)
     _dialog(page).get_by_role("button", name="Đóng").click()
     expect(status).to_be_focused()
+    code = receipt.inner_text()
+    page.get_by_role("button", name="Xem lại mã phiếu").click()  # the receipt code again, if it was not noted
+    expect(_dialog(page)).to_be_visible()
+    expect(receipt).to_have_text(code)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Xem lại mã phiếu")).to_be_focused()
 
     # The server recorded where it came from, from its own signed token: the agency, the widget, the counter.
     stored = wiring.responses().get(receipt.inner_text())

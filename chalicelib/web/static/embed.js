@@ -19,6 +19,7 @@
   const TITLE = 'Phiếu khảo sát sự hài lòng — Bộ Nội vụ';
   const POINTS = ['Rất không hài lòng', 'Không hài lòng', 'Bình thường', 'Hài lòng', 'Rất hài lòng'];
   const CSS = `.w{all:initial;display:block;font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1f2328;text-align:left}
+[hidden]{display:none!important}
 .w *{box-sizing:border-box;font-family:inherit;line-height:inherit;letter-spacing:normal;text-transform:none}
 .f{all:initial;display:block;width:100%;min-height:480px;border:0}
 .p{margin:0;padding:1em;border:1px solid #8c959f;border-radius:.5em;background:#fff;color:#1f2328;max-width:42em}
@@ -34,7 +35,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
 .b,.x{display:inline-flex;align-items:center;justify-content:center;min-height:44px;min-width:44px;padding:.5em 1.1em;border:2px solid #0b5cad;border-radius:.4em;background:#0b5cad;color:#fff;font-size:1em;font-weight:700;cursor:pointer}
 .b:hover{background:#084a8c}
 .x{background:#fff;color:#0b5cad;padding:.4em .8em}
-.s{margin:.6em 0 0;font-weight:700}
+.s{margin:.6em 0;font-weight:700}
 .s:empty{margin:0}
 .d{padding:0;border:0;margin:auto;width:min(52em,calc(100% - 2em));max-width:100%;height:calc(100% - 2em);max-height:100%;border-radius:.5em;background:#fff;color:#1f2328;box-shadow:0 .5em 2em rgba(0,0,0,.35);overflow:hidden}
 .d[open]{display:flex;flex-direction:column}
@@ -87,6 +88,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     if (!w) return;
     const form = make('form', { className: 'p', noValidate: true }, w);
     const set = make('fieldset', {}, form);
+    set.setAttribute('role', 'radiogroup'); // as the form's own scales
     const legend = make('legend', { textContent: 'Ông/Bà hài lòng thế nào với dịch vụ hôm nay?' }, set);
     make('span', { className: 'en', lang: 'en', textContent: 'How satisfied were you with the service today?' }, legend);
     const opts = make('div', { className: 'o' }, set);
@@ -98,6 +100,8 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     const go = make('button', { type: 'submit', className: 'b', textContent: 'Trả lời phiếu khảo sát' }, form);
     const status = make('p', { className: 's', tabIndex: -1 }, w);
     status.setAttribute('role', 'status');
+    // after the receipt: the dialog again, to copy the receipt code once more
+    const again = make('button', { type: 'button', className: 'b', textContent: 'Xem lại mã phiếu', hidden: true }, w);
 
     const dialog = make('dialog', { className: 'd' }, w);
     dialog.setAttribute('aria-modal', 'true');
@@ -136,6 +140,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     const finish = () => {
       done = true;
       form.hidden = true;
+      again.hidden = false;
       status.textContent = 'Cảm ơn Ông/Bà đã tham gia khảo sát!';
     };
     let shown = false;
@@ -143,7 +148,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
       if (!shown) return;
       shown = false;
       d.documentElement.style.overflow = overflow;
-      (done ? status : opener || go).focus();
+      (opener === again ? again : done ? status : opener || go).focus();
     };
     const shut = () => {
       if (dialog.open) dialog.close();
@@ -151,6 +156,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     };
     dialog.addEventListener('close', restore);
     close.addEventListener('click', shut);
+    again.addEventListener('click', () => open('', again));
     // Focus stays in the dialog: past the end back to the close button, before it into the form's last field.
     last.addEventListener('focus', () => close.focus());
     first.addEventListener('focus', e => {
