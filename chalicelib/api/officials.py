@@ -109,6 +109,9 @@ def audit_log_csv(_principal: Principal) -> Response:
     return text_response(wiring.audit_reader().csv(), "text/csv; charset=utf-8", disposition)
 
 
+SETTINGS_MAX_BYTES = 512 * 1024
+
+
 @officials_api.route("/admin/api/agencies/{agency}/settings", methods=["GET"], cors=True)
 @api(
     "getAgencySettings",
@@ -141,7 +144,10 @@ def put_agency_settings(principal: Principal, agency: str) -> Response:
     from chalicelib.api.bodies import json_body
     from chalicelib.domain.clock import stamp
 
-    body = json_body(request.raw_body(), request.header("content-type"), "agency-settings")
+    # up to 200 locations with Vietnamese names (escaped \uXXXX by many clients): more than the usual 16 KB
+    body = json_body(
+        request.raw_body(), request.header("content-type"), "agency-settings", max_bytes=SETTINGS_MAX_BYTES
+    )
     actor = principal.actor("agency.manage")
     saved = wiring.agency_service().save(
         actor, agency, body["version"], stamp(), origins=body["embed_origins"], locations=body.get("locations")

@@ -26,11 +26,14 @@ from chalicelib.domain.audit import Actor, AuditLog
 from chalicelib.domain.errors import DomainError, EditConflict
 
 MAX_ORIGINS = 20
-MAX_LOCATIONS = 500  # an agency's counters, offices and pages; also bounds its aggregate item (aggregation.py)
+# An agency's counters, offices and pages. The bounds keep its settings item, and an audit entry holding the
+# list before and after, well under DynamoDB's 400 KB (200 x ~760 bytes at most); they also bound its
+# attribution aggregate item (aggregation.py).
+MAX_LOCATIONS = 200
 LOCATION_KINDS = ("counter", "office", "page")
 LOCATION_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
-MAX_LOCATION_NAME = 200
-MAX_LOCATION_SERVICE = 200
+MAX_LOCATION_NAME = 120
+MAX_LOCATION_SERVICE = 120
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOOPBACK = ("localhost", "127.0.0.1")
 

@@ -61,6 +61,12 @@ def test_only_the_agencys_registered_origins_can_frame_its_widget(browser, live_
         ".shadowRoot.querySelector('iframe').style.height || '0') > 1000"
     )
     assert not [e for e in page_errors if "frame-ancestors" in e]
+    # Its form carries the server's attribution: the widget of Hà Nội, framed (Referer) by the registered site.
+    from chalicelib import wiring
+
+    token = frame.locator("input[name=attribution]").get_attribute("value")
+    found = wiring.attribution_signer().verify(token or "", "sipas-2026")
+    assert (found.channel, found.agency, found.embed_origin) == ("widget", "P01", allowed)
 
     # The same page at another origin (127.0.0.1 is not registered): the browser refuses to frame it.
     errors: list[str] = []

@@ -420,3 +420,27 @@ def test_attribution_counts_read_national_and_agency_items():
         {"location": "Q01", "n": 2, "accepted": 2},
         {"location": None, "n": 1, "accepted": 0},
     ]
+
+
+# =========================================================================== the form carries it
+
+
+def test_the_form_renders_the_token_and_its_post_sends_it_back():
+    from chalicelib.reference.geography import load_geography
+    from chalicelib.web.forms import form_to_submission
+    from chalicelib.web.pages import render_survey_form
+
+    survey = Survey.from_definition(sipas_definition())
+    token = signer().sign(widget())
+    page = render_survey_form(
+        survey,
+        load_geography(survey.geography),
+        response_id="01JAAAAAAAAAAAAAAAAAAAAAAA",
+        started_at="2026-06-01T07:00:00Z",
+        attribution=token,
+        channel="qr",
+    )
+    assert f'<input type="hidden" name="attribution" value="{token}">' in page
+    assert '<input type="hidden" name="channel" value="qr">' in page
+    body = form_to_submission(survey, {"attribution": [token], "channel": ["qr"], "province": ["01"]})
+    assert body["attribution"] == token

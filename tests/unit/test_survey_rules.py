@@ -10,13 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.contracts import compile_validator
 from chalicelib.domain.errors import InvalidDefinition
 from chalicelib.domain.logic import holds
 from chalicelib.domain.survey import Survey
 from tests.shared.model_survey import model_definition
 
 SURVEY = Survey.from_definition(model_definition())
-VALIDATOR = SURVEY.validator()
+VALIDATOR = compile_validator(SURVEY.submission_schema())  # the published contract, geography clauses included
 ENVELOPE = {"id": "01KSMHC4S42SNEE2333GAHS30N", "survey_version": 1, "channel": "web", "province": "01"}
 
 
