@@ -126,7 +126,7 @@ class Survey:
 
     @property
     def has_commune_pickers(self) -> bool:
-        return any(i.kind == "place" and i.level == "commune" and i.parent for i in self.items)
+        return any(i.kind == "place" and i.level == "commune" for i in self.items)
 
     @property
     def key(self) -> str:

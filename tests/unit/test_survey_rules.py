@@ -59,6 +59,7 @@ def test_a_complete_answer_passes_every_reading() -> None:
         ({"region": "s", "city": "hn"}, "/answers/city", "không phù hợp"),
         ({"city": "hn"}, "/answers/city", "không phù hợp"),
         ({"prov": "04", "comm": "00004"}, "/answers/comm", "không thuộc"),
+        ({"prov": "01", "comm": "99999"}, "/answers/comm", "Không có xã"),
         ({"name": "ab123"}, "/answers/name", "chưa đúng"),
         ({"why": ["1"], "used": "yes"}, "/answers/stars", "không áp dụng"),  # section b hidden by selected(why, 1)
     ],
