@@ -105,13 +105,22 @@ def test_the_prompt_opens_an_accessible_dialog_with_the_form(browser, live_stack
     _focus_is(page, "INPUT:4")
     page.wait_for_function("() => document.documentElement.style.overflow === ''")  # the page scrolls again
 
-    # A click on a point opens the form at once with that answer; Esc on the dialog itself, then the close button.
+    # A click on a point opens the form at once with that answer; Esc in the form again, then the close button.
     group.get_by_text("Rất hài lòng").click()
     expect(dialog).to_be_visible()
     expect(form.locator('input[name="q9_23"][value="5"]')).to_be_checked()
+    form.locator('input[name="q9_23"][value="2"]').check()  # the citizen answers otherwise in the form itself
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     _focus_is(page, "INPUT:5")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(form.locator('input[name="q9_23"][value="2"]')).to_be_checked()  # the prompt does not overwrite it
+    _focus_is(page, "BUTTON:Đóng")
+    page.keyboard.press("Escape")  # on the close button: the browser's own Esc of a modal dialog
+    expect(dialog).to_be_hidden()
+    _focus_is(page, "INPUT:5")
+    page.wait_for_function("() => document.documentElement.style.overflow === ''")
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Đóng").click()

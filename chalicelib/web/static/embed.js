@@ -5,7 +5,7 @@
  *   <script src="https://<platform>/static/embed.js" async></script>
  * Inline: an iframe of /s/{survey}?embed=1&agency=…&location=…&via=widget that grows to the form's height
  * (static/frame.js, inside the widget page, posts it). Prompt: choosing a point opens that form in a modal
- * dialog, the point pre-filled into data-par-question (#par-q=…&par-a=… read by frame.js).
+ * dialog, the point pre-filled into data-par-question (a par:answer message to frame.js).
  * Each widget lives in a Shadow DOM: the host's CSS does not reach it and its CSS does not reach the host.
  * No cookies, no storage, one global (window.ParSurvey). The platform lets only the agency's registered
  * origins frame the form (CSP frame-ancestors) and records agency, channel and location server-side. */
@@ -112,23 +112,25 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     const close = make('button', { type: 'button', className: 'x', textContent: 'Đóng', autofocus: true }, head);
     const last = make('span', { className: 'g', tabIndex: 0 }, dialog);
     const url = src(o);
-    let frame = null, opener = null, done = false, overflow = '';
+    let frame = null, opener = null, done = false, shown = false, overflow = '';
 
-    // The form loads as soon as the citizen comes near the prompt, so it is ready when the dialog opens.
-    let at = '';
-    const load = hash => {
-      if (!frame) {
-        frame = make('iframe', { title: o.title, src: url + hash });
-        dialog.insertBefore(frame, last);
-        widgets.push({ frame, done: finish, escape: shut });
-      } else if (hash && hash !== at) {
-        // only the fragment changes: frame.js pre-fills again, the answers stay; replace adds no history entry
-        frame.contentWindow.location.replace(url + hash);
-      }
-      at = hash || at;
+    // The form loads as soon as the citizen comes near the prompt, so it is ready when the dialog opens. The
+    // chosen point goes in by a message once the form's frame.js has spoken (its first height message).
+    let ready = false, pending = null;
+    const tell = () => {
+      if (ready && pending) frame.contentWindow.postMessage(pending, base);
+      if (ready) pending = null;
+    };
+    const load = () => {
+      if (frame) return;
+      frame = make('iframe', { title: o.title, src: url });
+      dialog.insertBefore(frame, last);
+      widgets.push({ frame, done: finish, escape: shut, ready: () => { ready = true; tell(); } });
     };
     const open = (value, from) => {
-      load(o.question && value ? `#par-q=${encodeURIComponent(o.question)}&par-a=${value}` : '');
+      load();
+      if (o.question && value) pending = { type: 'par:answer', question: o.question, value };
+      tell();
       opener = from;
       if (dialog.open) return;
       shown = true;
@@ -143,7 +145,6 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
       again.hidden = false;
       status.textContent = 'Cảm ơn Ông/Bà đã tham gia khảo sát!';
     };
-    let shown = false;
     const restore = () => {
       if (!shown) return;
       shown = false;
@@ -167,7 +168,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
 
     // A pointer choice opens the form at once; with the keyboard, arrows move and Enter or the button opens it.
     let pointer = false;
-    ['pointerover', 'focusin'].forEach(ev => form.addEventListener(ev, () => load(''), { once: true }));
+    ['pointerover', 'focusin'].forEach(ev => form.addEventListener(ev, load, { once: true }));
     form.addEventListener('pointerdown', () => { pointer = true; });
     form.addEventListener('keydown', () => { pointer = false; });
     form.addEventListener('click', e => { // a radio's click: also on arrow keys and Space, hence the flag
@@ -199,6 +200,7 @@ legend{padding:0;margin:0 0 .6em;font-size:1.125em;font-weight:700}
     if (e.origin !== base || !keys || SHAPES[m.type] !== keys || !SHAPES.hasOwnProperty(m.type)) return;
     const w = widgets.find(x => x.frame.contentWindow === e.source);
     if (!w) return;
+    if (w.ready) w.ready();
     const h = Number(m.height);
     if (m.type === 'par:height' && w.height && h > 0 && h < 100000) w.height(h);
     if (m.type === 'par:done' && w.done) w.done();

@@ -1,8 +1,9 @@
 /* Inside an embedded survey widget (the page of ?embed=1): talks to the loader on the agency's page (static/embed.js).
  * Out: {type: 'par:height', height} as the form grows; {type: 'par:done'} once the receipt shows (no code: the
  *      receipt is the citizen's, not the host's); {type: 'par:escape'} on Esc, so the host's dialog closes.
- * In:  {type: 'par:focus', to: 'last'} from the parent window only: the dialog's focus trap, moving backwards.
- * The fragment #par-q=<item>&par-a=<value> pre-fills the answer chosen in the host's prompt. */
+ * In (from the parent window only):
+ *      {type: 'par:focus', to: 'last'}: the dialog's focus trap, moving backwards, into the form's last control;
+ *      {type: 'par:answer', question, value}: the point chosen in the host's prompt, pre-filled into that item. */
 (() => {
   'use strict';
   const up = window.parent, d = document;
@@ -33,22 +34,27 @@
     if (e.key === 'Escape' && !e.defaultPrevented) post({ type: 'par:escape' });
   });
 
-  const prefill = () => {
-    const p = new URLSearchParams(location.hash.slice(1)), q = p.get('par-q'), a = p.get('par-a');
-    const input = q && a && Array.from(d.querySelectorAll('input[type=radio]')).find(i => i.name === q && i.value === a);
-    if (!input || input.checked) return;
+  // The prompt's quick answer: fills one radio item, again when the citizen picks another point in the prompt,
+  // but never over an answer the citizen gave in the form itself.
+  const filled = {};
+  const answer = (name, value) => {
+    const group = Array.from(d.querySelectorAll('input[type=radio]')).filter(i => i.name === name);
+    const input = group.find(i => i.value === value), now = group.find(i => i.checked);
+    if (!input || input.checked || (now && now.value !== filled[name])) return;
     input.checked = true;
+    filled[name] = value;
     ['input', 'change'].forEach(t => input.dispatchEvent(new Event(t, { bubbles: true })));
   };
-  prefill();
-  addEventListener('hashchange', prefill);
-
-  addEventListener('message', e => {
-    const m = e.data;
-    if (e.source !== up || (host !== '*' && e.origin !== host)) return;
-    if (!m || typeof m !== 'object' || Object.keys(m).sort().join() !== 'to,type' || m.type !== 'par:focus' || m.to !== 'last') return;
+  const focusLast = () => {
     const tabbable = Array.from(d.querySelectorAll('a[href],button,input,select,textarea,[tabindex]')).filter(
       x => x.tabIndex >= 0 && !x.disabled && x.type !== 'hidden' && x.getClientRects().length);
     if (tabbable.length) tabbable[tabbable.length - 1].focus();
+  };
+  addEventListener('message', e => {
+    const m = e.data, keys = m && typeof m === 'object' ? Object.keys(m).sort().join() : '';
+    if (e.source !== up || (host !== '*' && e.origin !== host)) return;
+    if (keys === 'to,type' && m.type === 'par:focus' && m.to === 'last') focusLast();
+    if (keys === 'question,type,value' && m.type === 'par:answer' && /^[A-Za-z0-9._-]{1,64}$/.test(m.question) &&
+        /^[A-Za-z0-9._-]{1,64}$/.test(m.value)) answer(m.question, m.value);
   });
 })();
