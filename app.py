@@ -9,16 +9,20 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import request
+from chalicelib.api.authoring import XLSX, authoring_api
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
 
 app = Chalice(app_name="par-platform")
-app.api.binary_types = []  # every body we serve is text; keeps API Gateway from base64-encoding pages
+# Pages and JSON are text (API Gateway must not base64-encode them); an XLSForm workbook, sent or served,
+# and the console's multipart upload form are binary.
+app.api.binary_types = [XLSX, "multipart/form-data"]
 request.bind(app)
 
 app.register_blueprint(public_api)  # surveys, submissions, results, places, agencies, my response
 app.register_blueprint(citizen_pages)  # portal, survey form and widget, results, reports, my response
 app.register_blueprint(officials_api)  # bearer-token API of officials
 app.register_blueprint(console_pages)  # the officials' console (session cookie)
+app.register_blueprint(authoring_api)  # officials' survey authoring: versions, drafts, publishing, XLSForm

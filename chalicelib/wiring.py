@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.tokens import TokenConfig
     from chalicelib.domain.agencies import AgencyDirectory, AgencyService
     from chalicelib.domain.audit import AuditLog, AuditReader
+    from chalicelib.domain.authoring import AuthoringService
     from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.privacy import PrivacyService
@@ -266,6 +267,30 @@ def agency_directory() -> AgencyDirectory:
     return AgencyDirectory(agency_registry(), agency_settings(), surveys())
 
 
+@cache
+def authoring_service() -> AuthoringService:
+    """Officials' survey authoring: versions in the surveys table, every change in the audit log's transaction."""
+    from chalicelib.domain.authoring import AuthoringService
+    from chalicelib.reference.agencies import agency_registry
+
+    return AuthoringService(
+        store=surveys(),
+        audit=audit(),
+        known_agency=lambda code: agency_registry().get(code) is not None,
+        response_count=response_count,
+    )
+
+
+def response_count(survey_key: str) -> int:
+    """Responses a survey version has received, from its national counters (withdrawn ones left out)."""
+    from chalicelib.domain.aggregation import NATIONAL, aggregate_pk
+    from chalicelib.domain.responses import WITHDRAWN
+    from chalicelib.domain.results import status_counts
+
+    counts = status_counts(aggregates().scope_items(aggregate_pk(survey_key, NATIONAL)))
+    return sum(n for status, n in counts.items() if status != WITHDRAWN)
+
+
 def reset() -> None:
     """Forget every built service (tests and the local stack change settings after import)."""
     from chalicelib.settings import reset_settings
@@ -296,6 +321,7 @@ def reset() -> None:
         report_service,
         audit_reader,
         agency_directory,
+        authoring_service,
         counting_service,
         lake_archive,
         reconcile_service,

@@ -16,13 +16,15 @@ class InvalidRequest(DomainError):
     message_en = "The request body is not valid."
 
 
-def json_body(raw: bytes, content_type: str | None, schema: str, part: str | None = None) -> dict[str, Any]:
+def json_body(
+    raw: bytes, content_type: str | None, schema: str, part: str | None = None, max_bytes: int = MAX_BYTES
+) -> dict[str, Any]:
     from fastjsonschema import JsonSchemaValueException
 
     from chalicelib.contracts import part_validator, validator
     from chalicelib.domain.submissions import parse_json_object
 
-    body = parse_json_object(raw, content_type or "", MAX_BYTES)
+    body = parse_json_object(raw, content_type or "", max_bytes)
     check = part_validator(schema, part) if part else validator(schema)
     try:
         check(body)

@@ -160,7 +160,7 @@ class Survey:
 
     # --- opening window -------------------------------------------------------------------
     def is_open(self, now: datetime | None = None) -> bool:
-        if self.status != "open":
+        if self.status not in ("published", "open"):  # "open" is the former word for published
             return False
         now = now or datetime.now(timezone.utc)
         opens, closes = self.definition.get("opens_at"), self.definition.get("closes_at")
