@@ -33,7 +33,7 @@ ETAG = Param(
     "With an XLSForm body: the draft's etag as last read (a JSON body carries it inside)",
     {"type": "string", "pattern": "^[0-9a-f]{24}$"},
 )
-VERSION_ERRORS = (404, 409, 413, 415)
+VERSION_ERRORS = (404, 409, 413, 415, 422)  # 422: an XLSForm with errors (sheet, row, column)
 
 
 @authoring_api.route("/admin/api/surveys", methods=["GET"], cors=True)
@@ -59,7 +59,7 @@ def list_authored_surveys(principal: Principal) -> Response:
     body="Survey",
     uploads=(XLSX,),
     answers=(Answer(201, "The draft", "AuthoredVersionDetail"),),
-    errors=(403, 409, 413, 415),
+    errors=(403, 409, 413, 415, 422),
 )
 def create_survey_draft(principal: Principal) -> Response:
     from chalicelib import wiring
@@ -239,7 +239,7 @@ def export_survey_xlsform(principal: Principal, survey_id: str, version: str) ->
 # --- helpers (shared with the console's pages) ------------------------------------------------------
 def xlsform_download(data: bytes, filename: str) -> Response:
     """A workbook as a download: a binary type of the app (API Gateway base64-encodes it in and out)."""
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": XLSX,
         "Content-Disposition": f'attachment; filename="{filename}"',
         **SECURITY_HEADERS,
@@ -249,20 +249,13 @@ def xlsform_download(data: bytes, filename: str) -> Response:
 
 
 def read_xlsform(data: bytes, survey_id: str | None = None) -> dict[str, Any]:
-    """An uploaded workbook as a definition; its problems as a 400 naming sheet, row and column."""
-    from chalicelib.domain.authoring import InvalidXlsForm
-    from chalicelib.domain.errors import BodyTooLarge, DomainError
-    from chalicelib.domain.xlsform import XlsFormError
+    """An uploaded workbook as a definition; its problems are a 422 listing sheet, row and column of each."""
+    from chalicelib.domain.errors import BodyTooLarge
     from chalicelib.domain.xlsform import read_xlsform as read
 
     if len(data) > XLSFORM_MAX_BYTES:
         raise BodyTooLarge("Tệp XLSForm quá lớn (tối đa 4 MB).", "The XLSForm file is larger than 4 MB.")
-    try:
-        return read(data, survey_id=survey_id)
-    except XlsFormError as exc:
-        if isinstance(exc, DomainError):
-            raise
-        raise InvalidXlsForm(details=list(getattr(exc, "details", []) or [{"message": str(exc)}])) from None
+    return read(data, survey_id=survey_id)
 
 
 def _is_xlsform() -> bool:

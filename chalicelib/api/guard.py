@@ -82,7 +82,8 @@ def multipart(raw: bytes, content_type: str) -> tuple[dict[str, list[str]], dict
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        payload = part.get_payload(decode=True) or b""
+        decoded = part.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             files[name] = (filename, payload)

@@ -87,13 +87,6 @@ class DraftExists(DomainError):
     message_en = "This survey already has a draft; edit that draft instead."
 
 
-class InvalidXlsForm(DomainError):
-    code = "invalid_xlsform"
-    status = 400
-    message_vi = "Tệp XLSForm chưa đúng; xem danh sách lỗi theo trang tính, dòng và cột."
-    message_en = "The XLSForm has errors; see the list by sheet, row and column."
-
-
 class InvalidSchedule(DomainError):
     code = "invalid_schedule"
     status = 400
@@ -252,7 +245,7 @@ def check_languages(definition: dict[str, Any]) -> None:
             "Vietnamese (vi) must be the first of 'languages'.",
             field="/languages",
         )
-    gaps = [
+    gaps: list[dict[str, Any]] = [
         {"field": where, "missing": missing}
         for where, text in texts(definition)
         if (missing := [lang for lang in languages if not str(text.get(lang) or "").strip()])
@@ -262,7 +255,7 @@ def check_languages(definition: dict[str, Any]) -> None:
         raise MissingLanguage(
             f"{len(gaps)} nội dung chưa có đủ ngôn ngữ; đầu tiên: {first['field']} thiếu {', '.join(first['missing'])}.",
             f"{len(gaps)} texts lack a language; first: {first['field']} lacks {', '.join(first['missing'])}.",
-            field=first["field"],
+            field=str(first["field"]),
             details=gaps[:100],
         )
 
