@@ -10,6 +10,7 @@ from chalice import Chalice
 
 from chalicelib.api import request
 from chalicelib.api.authoring import XLSX, authoring_api
+from chalicelib.api.authoring_pages import authoring_pages
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.officials import officials_api
@@ -26,3 +27,4 @@ app.register_blueprint(citizen_pages)  # portal, survey form and widget, results
 app.register_blueprint(officials_api)  # bearer-token API of officials
 app.register_blueprint(console_pages)  # the officials' console (session cookie)
 app.register_blueprint(authoring_api)  # officials' survey authoring: versions, drafts, publishing, XLSForm
+app.register_blueprint(authoring_pages)  # the console's survey pages: list, versions, preview, XLSForm upload

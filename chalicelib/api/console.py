@@ -278,13 +278,18 @@ def _agency_label(agency: str) -> str:
 def _nav(principal: Principal) -> dict[str, Any]:
     """The console's menu for this official: the accounts link only where they manage accounts."""
     from chalicelib.auth.permissions import NATIONAL
+    from chalicelib.auth.principal import OWN
 
     users = None
     if principal.can("user.manage", None):
         users = NATIONAL
     elif principal.agency and principal.can("user.manage", principal.agency):
         users = principal.agency
-    return {"users_agency": users, "audit": principal.can("audit.read", None)}
+    return {
+        "users_agency": users,
+        "audit": principal.can("audit.read", None),
+        "surveys": principal.can("survey.manage", OWN),
+    }
 
 
 def _csrf(token: str) -> str:
@@ -333,3 +338,7 @@ def _version(text: str) -> int:
 
 def _saved_notice() -> str:
     return "Đã lưu thay đổi." if request.flag("saved") else ""
+
+
+# The menu and the CSRF token for console pages of other areas (chalicelib/api/authoring_pages.py).
+console_nav, console_csrf = _nav, _csrf

@@ -115,7 +115,13 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
             **op.form,
             "properties": {**op.form.get("properties", {}), op.upload: {"type": "string", "format": "binary"}},
         }
-        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+        out["requestBody"] = {  # the file's form is multipart; the page's other forms are url-encoded
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": op.form},
+            },
+        }
     elif op.form is not None:
         out["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": op.form}}}
     return out

@@ -130,8 +130,12 @@ def render_survey_form(
     errors: dict[str, str] | None = None,
     embed: bool = False,
     agency: str | None = None,
+    preview: bool = False,
 ) -> str:
-    """The survey as an accessible form that works without JavaScript (form.js only enhances it)."""
+    """The survey as an accessible form that works without JavaScript (form.js only enhances it).
+
+    preview: the console's "Xem trước" of a version (a draft too): the same form, a banner, no sending.
+    """
     vals = {k: _as_list(v) for k, v in (values or {}).items()}
     errors = dict(errors or {})
     sections = _form_sections(survey, vals, errors)
@@ -165,6 +169,7 @@ def render_survey_form(
         retention_days=int(survey.definition.get("retention_days") or 365),
         embed=embed,
         script=True,
+        preview=preview,
     )
 
 
