@@ -6,7 +6,7 @@ from typing import Protocol
 
 from chalicelib.domain.survey import Survey
 
-REPORTED_STATUSES = ("open", "published", "closed")  # a draft has no responses to report on
+REPORTED_STATUSES = ("published", "closed")  # a draft has no responses to report on
 
 
 class SurveyCatalog(Protocol):

@@ -52,9 +52,12 @@ def status_counts(items: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def answered(counts: dict[str, int], item: Item) -> int:
-    """Valid answers to an item: a single choice has exactly one option per answer, so its options add up."""
+    """Valid answers to an item: a single choice has exactly one option per answer, so its options add up.
+
+    "Not applicable" answers are not valid answers for an index: they count in neither part of the share.
+    """
     if item.kind == "single":
-        return sum(counts.get(f"{item.id}={v}", 0) for v in item.options)
+        return sum(counts.get(f"{item.id}={v}", 0) for v in item.scored_options)
     return counts.get(item.id, 0)
 
 
@@ -148,7 +151,10 @@ def _texts(survey: Survey) -> dict[str, dict[str, Any]]:
                 for row in q["rows"]:
                     out[row["id"]] = {"text": row["text"], "labels": labels, "question": q["id"]}
             else:
-                labels = {o["value"]: o["label"] for o in q.get("options", [])}
+                from chalicelib.domain.survey import YES_NO_OPTIONS
+
+                options = YES_NO_OPTIONS if q["type"] == "yes_no" else q.get("options") or q.get("scale") or []
+                labels = {o["value"]: o["label"] for o in options}
                 out[q["id"]] = {"text": q["text"], "labels": labels, "question": q["id"]}
     survey.__dict__["_texts"] = out
     return out
@@ -157,15 +163,23 @@ def _texts(survey: Survey) -> dict[str, dict[str, Any]]:
 def _distributions(survey: Survey, counts: dict[str, int], texts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for item in survey.items:
-        if item.kind == "text" or not item.counted:
+        if item.kind not in ("single", "multi") or not item.counted:
             continue
-        n_answered = answered(counts, item)
+        # Shares of every answer, "not applicable" included (the index leaves it out: see answered()).
+        n_answered = (
+            sum(counts.get(f"{item.id}={v}", 0) for v in item.options)
+            if item.kind == "single"
+            else answered(counts, item)
+        )
         labels = texts.get(item.id, {}).get("labels", {})
         options = []
         for value in item.options:
             count = counts.get(f"{item.id}={value}", 0)
             share = round(100.0 * count / n_answered, 2) if n_answered else None
-            options.append({"value": value, "label": labels.get(value), "count": count, "share": share})
+            option = {"value": value, "label": labels.get(value), "count": count, "share": share}
+            if value in item.na_options:
+                option["not_applicable"] = True
+            options.append(option)
         out.append(
             {
                 "id": item.id,

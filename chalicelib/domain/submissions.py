@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.domain.responses import RECEIVED, Response
-from chalicelib.domain.survey import OTHER_SUFFIX, Survey
+from chalicelib.domain.survey import Survey
 
 
 class SurveyCatalog(Protocol):
@@ -97,6 +98,7 @@ class IdentifierHasher:
 
 
 JSON_TYPES = ("application/json",)
+_PROVINCE, _COMMUNE = re.compile(r"^[0-9]{2}$"), re.compile(r"^[0-9]{5}$")  # the envelope's patterns
 # No contract nests deeper than a few levels (a submission: object > answers > list > value). Deeper
 # bodies are refused before anything recursive sees them: json.loads, the schema validators (uniqueItems
 # recurses into each item) and json.dumps would otherwise hit Python's recursion limit, a 500.
@@ -181,30 +183,29 @@ class SubmissionService:
         return self._receipt(existing, created=False)
 
     def _validate(self, survey: Survey, body: dict[str, Any]) -> None:
+        """The published contract decides; when it refuses, the survey's own check says why in words."""
         from fastjsonschema import JsonSchemaValueException
 
+        places = self._locations(survey.geography)
+        province, commune = body.get("province"), body.get("commune")
+        if isinstance(province, str) and _PROVINCE.match(province) and places.province(province) is None:
+            raise InvalidLocation(field="/province")
+        if isinstance(commune, str) and _COMMUNE.match(commune) and not places.contains(str(province), commune):
+            raise InvalidLocation(field="/commune")
         try:
             survey.validator()(body)
         except JsonSchemaValueException as exc:
-            raise _explain(exc) from None
-        answers = body["answers"]
-        for item in survey.items:
-            other = answers.get(item.id + OTHER_SUFFIX)
-            if other is None:
-                continue
-            chosen = answers.get(item.id)
-            chosen_set = set(chosen) if isinstance(chosen, list) else {chosen}
-            if not chosen_set & set(item.other_options):
+            answers = body.get("answers")
+            problems = survey.check(answers) if isinstance(answers, dict) and _answers_path(exc) else []
+            if problems:
+                first = problems[0]
                 raise InvalidSubmission(
-                    "Chỉ ghi nội dung 'Khác' khi đã chọn phương án 'Khác'.",
-                    "Free text for 'other' is only allowed when the 'other' option is chosen.",
-                    field=f"/answers/{item.id}{OTHER_SUFFIX}",
-                )
-        places = self._locations(survey.geography)
-        if places.province(body["province"]) is None:
-            raise InvalidLocation(field="/province")
-        if body.get("commune") and not places.contains(body["province"], body["commune"]):
-            raise InvalidLocation(field="/commune")
+                    first.message_vi,
+                    first.message_en,
+                    field=first.field,
+                    details=[{"field": p.field, "message": p.message_vi} for p in problems[:50]],
+                ) from None
+            raise _explain(exc) from None
 
     def _to_response(self, survey: Survey, body: dict[str, Any], client: ClientInfo, now: datetime) -> Response:
         answers: dict[str, Any] = {}
@@ -254,6 +255,12 @@ def content_hash(body: dict[str, Any]) -> str:
     """The same body sent twice hashes the same: the test for an honest retry of a ULID."""
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _answers_path(exc: Any) -> bool:
+    """Whether a schema error is about the answers (where the survey's rules live), not the envelope."""
+    path = [str(p) for p in exc.path[1:]]
+    return bool(path) and path[0] == "answers"
 
 
 def _explain(exc: Any) -> InvalidSubmission:

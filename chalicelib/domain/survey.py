@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.domain.errors import InvalidDefinition
+from chalicelib.domain.logic import Condition
 
 OTHER_SUFFIX = "__other"  # answers[<question>__other] holds the free text of an option with other_text
 # Counters per aggregate item: 256 "#ab :0, " clauses keep an UpdateExpression near 2.3 KB, well under
@@ -22,12 +24,33 @@ DEFAULT_SCREENING = {
 }
 
 
+QUESTION_KINDS = {
+    "single_choice": "single",
+    "rating": "single",
+    "yes_no": "single",
+    "multi_choice": "multi",
+    "text": "text",
+    "long_text": "text",
+    "integer": "integer",
+    "decimal": "decimal",
+    "date": "date",
+    "place": "place",
+    "consent": "consent",
+}
+YES_NO_OPTIONS = (
+    {"value": "yes", "label": {"vi": "Có", "en": "Yes"}},
+    {"value": "no", "label": {"vi": "Không", "en": "No"}},
+)
+DEFAULT_MAX_LENGTH = {"text": 255, "long_text": 2000}
+REQUIRED_VI, REQUIRED_EN = "Vui lòng trả lời câu hỏi bắt buộc này.", "Please answer this required question."
+
+
 @dataclass(frozen=True)
 class Item:
-    """One answerable unit: a single/multi choice or text question, or one row of a matrix."""
+    """One answerable unit: a question, or one row of a matrix."""
 
     id: str
-    kind: str  # single | multi | text
+    kind: str  # single | multi | text | integer | decimal | date | place | consent
     required: bool
     options: tuple[str, ...] = ()
     question_id: str = ""
@@ -36,11 +59,36 @@ class Item:
     max_length: int = 2000
     other_options: tuple[str, ...] = ()
     personal_data: bool = False
+    na_options: tuple[str, ...] = ()  # "not applicable": valid answers the indices skip
+    question_type: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    level: str = ""  # place: province | commune
+    parent: str = ""  # place (commune): the province question
+    relevant: Condition | None = None  # section, question and row conditions together
+    required_if: Condition | None = None
+    constraint: Condition | None = None
+    constraint_message: dict[str, str] | None = None
+    filters: tuple[tuple[Condition, tuple[str, ...]], ...] = ()  # choice_filter: (condition, option values)
 
     @property
     def counted(self) -> bool:
         """Personal data is never aggregated (Decree 13/2023: not needed for scoring)."""
         return not self.personal_data
+
+    @property
+    def scored_options(self) -> tuple[str, ...]:
+        """The options an index counts in its denominator: every option but "not applicable"."""
+        return tuple(v for v in self.options if v not in self.na_options)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one answer, for a person: the field, in Vietnamese and English."""
+
+    field: str
+    message_vi: str
+    message_en: str
 
 
 @dataclass
@@ -48,6 +96,7 @@ class Survey:
     definition: dict[str, Any]
     items: list[Item] = field(default_factory=list)
     matrices: dict[str, list[str]] = field(default_factory=dict)  # matrix question id -> row ids
+    sections: dict[str, Condition | None] = field(default_factory=dict)  # section id -> its condition
 
     @property
     def id(self) -> str:
@@ -59,11 +108,17 @@ class Survey:
 
     @property
     def status(self) -> str:
-        return str(self.definition.get("status", "draft"))
+        """draft | published | closed ("open", the former word, reads as published)."""
+        status = str(self.definition.get("status", "draft"))
+        return "published" if status == "open" else status
 
     @property
     def geography(self) -> str:
         return str(self.definition.get("geography", "vn-2025"))
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.definition.get("languages") or ["vi"])
 
     @property
     def screening(self) -> dict[str, Any]:
@@ -75,61 +130,10 @@ class Survey:
 
     @classmethod
     def from_definition(cls, definition: dict[str, Any]) -> Survey:
+        from chalicelib.domain.survey_build import build
+
         survey = cls(definition=definition)
-        seen: set[str] = set()
-
-        def add(item: Item) -> None:
-            if item.id in seen or item.id + OTHER_SUFFIX in seen:
-                raise InvalidDefinition(
-                    f"Mã câu hỏi bị trùng: {item.id}", f"duplicate question or row id: {item.id}", field=item.id
-                )
-            seen.add(item.id)
-            survey.items.append(item)
-
-        for section in definition["sections"]:
-            for q in section["questions"]:
-                qtype, required = q["type"], bool(q.get("required", False))
-                if qtype in ("single_choice", "multi_choice"):
-                    add(
-                        Item(
-                            id=q["id"],
-                            kind="single" if qtype == "single_choice" else "multi",
-                            required=required,
-                            options=tuple(o["value"] for o in q["options"]),
-                            question_id=q["id"],
-                            section_id=section["id"],
-                            max_choices=q.get("max_choices"),
-                            other_options=tuple(o["value"] for o in q["options"] if o.get("other_text")),
-                        )
-                    )
-                elif qtype == "matrix":
-                    scale = tuple(o["value"] for o in q["scale"])
-                    rows = []
-                    for row in q["rows"]:
-                        add(
-                            Item(
-                                id=row["id"],
-                                kind="single",
-                                required=bool(row.get("required", required)),
-                                options=scale,
-                                question_id=q["id"],
-                                section_id=section["id"],
-                            )
-                        )
-                        rows.append(row["id"])
-                    survey.matrices[q["id"]] = rows
-                else:
-                    add(
-                        Item(
-                            id=q["id"],
-                            kind="text",
-                            required=required,
-                            question_id=q["id"],
-                            section_id=section["id"],
-                            max_length=int(q.get("max_length", 2000)),
-                            personal_data=bool(q.get("personal_data", False)),
-                        )
-                    )
+        build(survey)
         survey._check_scoring()
         return survey
 
@@ -160,7 +164,7 @@ class Survey:
 
     # --- opening window -------------------------------------------------------------------
     def is_open(self, now: datetime | None = None) -> bool:
-        if self.status not in ("published", "open"):  # "open" is the former word for published
+        if self.status != "published":
             return False
         now = now or datetime.now(timezone.utc)
         opens, closes = self.definition.get("opens_at"), self.definition.get("closes_at")
@@ -168,46 +172,16 @@ class Survey:
             return False
         return not (closes and now > parse_time(closes))
 
-    # --- submission contract --------------------------------------------------------------
+    # --- the rules of an answer (chalicelib/domain/survey_rules.py) -----------------------
     def submission_schema(self) -> dict[str, Any]:
-        """The envelope of schemas/submission.schema.json with 'answers' spelled out for this version."""
-        from chalicelib.contracts import load_schema
+        """The envelope of schemas/submission.schema.json with 'answers' spelled out for this version,
+        conditions and cross-field rules included."""
+        cached = self.__dict__.get("_schema")
+        if cached is None:
+            from chalicelib.domain.survey_rules import submission_schema
 
-        envelope = load_schema("submission")
-        answers: dict[str, Any] = {}
-        required: list[str] = []
-        for item in self.items:
-            if item.kind == "single":
-                answers[item.id] = {"type": "string", "enum": list(item.options)}
-            elif item.kind == "multi":
-                spec: dict[str, Any] = {
-                    "type": "array",
-                    "items": {"type": "string", "enum": list(item.options)},
-                    "uniqueItems": True,
-                    "minItems": 1 if item.required else 0,
-                }
-                if item.max_choices:
-                    spec["maxItems"] = item.max_choices
-                answers[item.id] = spec
-            else:
-                answers[item.id] = {"type": "string", "maxLength": item.max_length}
-            if item.other_options:
-                answers[item.id + OTHER_SUFFIX] = {"type": "string", "maxLength": 500}
-            if item.required:
-                required.append(item.id)
-        schema = {k: v for k, v in envelope.items() if k not in ("$id", "title", "description")}
-        schema["title"] = f"Submission to {self.id} version {self.version}"
-        schema["properties"] = {
-            **envelope["properties"],
-            "survey_version": {"type": "integer", "enum": [self.version]},
-            "answers": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": required,
-                "properties": answers,
-            },
-        }
-        return schema
+            cached = self.__dict__["_schema"] = submission_schema(self)
+        return copy.deepcopy(cached)
 
     def validator(self) -> Any:
         cached = self.__dict__.get("_validator")
@@ -217,6 +191,30 @@ class Survey:
             cached = compile_validator(self.submission_schema())
             self.__dict__["_validator"] = cached
         return cached
+
+    def check(self, answers: dict[str, Any]) -> list[Problem]:
+        """Every rule an answers object breaks, in form order, with a message a citizen can act on."""
+        from chalicelib.domain.survey_rules import check
+
+        return check(self, answers)
+
+    def reachable(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """The answers without those to questions their conditions hide (a form posted without JavaScript)."""
+        from chalicelib.domain.survey_rules import reachable
+
+        return reachable(self, answers)
+
+    def client_logic(self) -> dict[str, Any]:
+        """The conditions as the browser evaluates them (static/form.js)."""
+        from chalicelib.domain.survey_rules import client_logic
+
+        return client_logic(self)
+
+    def missing_translations(self) -> list[str]:
+        """JSON paths of texts lacking a language the survey lists: publishing is refused while any remain."""
+        from chalicelib.domain.survey_rules import missing_translations
+
+        return missing_translations(self.definition)
 
     # --- aggregate layout -----------------------------------------------------------------
     def cells(self, unit: bool = False) -> list[str]:

@@ -126,7 +126,10 @@ class _Generator:
     """Holds the per-seed world (effects, geography weights) and draws one submission at a time."""
 
     def __init__(self, definition: dict[str, Any], geography: Geography, rng: random.Random, now: datetime) -> None:
+        from chalicelib.domain.survey import Survey
+
         self.definition = definition
+        self.survey = Survey.from_definition(definition)
         self.rng = rng
         self.now = now
         self.questions = [(s["id"], q) for s in definition["sections"] for q in s["questions"]]
@@ -182,7 +185,8 @@ class _Generator:
         province = self.provinces[_pick(rng, self.province_cum)]
         commune = province.communes[_pick(rng, self.commune_cum[province.code])]
         channel = self._channel(kind)
-        answers = self._answers(kind, province.code, commune)
+        # Questions whose conditions the drawn answers do not meet are left out, as the form leaves them out.
+        answers = self.survey.reachable(self._answers(kind, province.code, commune))
 
         submitted = self._submitted_at()
         seconds = self._duration(kind, channel)
