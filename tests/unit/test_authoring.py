@@ -215,7 +215,7 @@ def test_an_invalid_definition_is_refused_with_its_json_pointer(world):
     body["sections"][0]["questions"][1]["id"] = "q1"  # a rule the schema cannot say
     with pytest.raises(InvalidDefinition) as duplicate:
         world.service.create(MANAGER, body)
-    assert duplicate.value.field == "q1"
+    assert duplicate.value.field == "/sections/0/questions/1/id"
 
 
 def test_kinds_an_ad_hoc_survey_belongs_to_a_known_agency_and_only_it_does(world):
