@@ -311,27 +311,12 @@ def test_the_console_uploads_previews_publishes_and_shows_located_errors(live_st
     # a form without its CSRF token changes nothing
     from chalicelib import wiring
 
-    etag = wiring.authoring_service().target(survey_id), wiring.surveys().versions(survey_id)[0].etag
-    status, _, _ = _page(
-        live_stack,
-        "POST",
-        f"/admin/surveys/{survey_id}",
-        "bientap.hanoi",
-        {"action": "publish", "version": "1", "etag": etag[1], "csrf": "forged"},
-    )
-    assert status == 403
-    status, _, _ = _page(
-        live_stack,
-        "POST",
-        f"/admin/surveys/{survey_id}",
-        "bientap.hanoi",
-        {"action": "publish", "version": "1", "etag": etag[1]},
-    )
-    assert status == 303
+    page_path = f"/admin/surveys/{survey_id}"
+    publish = {"action": "publish", "version": "1", "etag": wiring.surveys().versions(survey_id)[0].etag}
+    assert _page(live_stack, "POST", page_path, "bientap.hanoi", {**publish, "csrf": "forged"})[0] == 403
+    assert _page(live_stack, "POST", page_path, "bientap.hanoi", publish)[0] == 303
     assert http("GET", f"{live_stack.api_url}/surveys/{survey_id}")[0] == 200
-    status, workbook, headers = _page(
-        live_stack, "GET", f"/admin/surveys/{survey_id}/versions/1/xlsform", "bientap.hanoi"
-    )
+    status, _, headers = _page(live_stack, "GET", f"{page_path}/versions/1/xlsform", "bientap.hanoi")
     assert status == 200 and headers["Content-Type"] == XLSX
     # the console's menu and dashboard lead to the surveys for those who manage them only
     assert 'href="/admin/surveys"' in _page(live_stack, "GET", "/admin", "bientap.hanoi")[1]
