@@ -353,8 +353,8 @@ class AuthoringService:
     def create(self, principal: Principal, definition: dict[str, Any], source: str = "json") -> SurveyVersion:
         """A new survey's first version, as a draft (version 1, status draft, whatever the body said)."""
         draft = self._as_draft(definition, 1)
+        self._check_draft(draft)  # first: whose survey it is is read from a valid definition
         principal.require(PERMISSION, target_of(draft))
-        self._check_draft(draft)
         survey_id = str(draft["id"])
         if self._store.versions(survey_id):
             raise SurveyExists(field="/id")
