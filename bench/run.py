@@ -368,7 +368,38 @@ def bench_journal(sequential: int = 300, threads: int = 8, per_thread: int = 40)
     return out
 
 
+def bench_survey_rules(runs: int = 7) -> dict[str, Any]:
+    """What the survey model costs: reading a definition, compiling its contract, the contract's size."""
+    import gzip
+
+    from chalicelib.domain.survey import Survey
+    from tests.shared.model_survey import model_definition
+
+    out: dict[str, Any] = {}
+    for name, definition in (("sipas", _definition()), ("model", model_definition())):
+        build_ms, compile_ms = [], []
+        for _ in range(runs):
+            t = time.perf_counter()
+            survey = Survey.from_definition(definition)
+            build_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            survey.validator()
+            compile_ms.append((time.perf_counter() - t) * 1000)
+        contract = json.dumps(survey.submission_schema(), ensure_ascii=False).encode()
+        logic = json.dumps(survey.client_logic(), ensure_ascii=False).encode()
+        out[name] = {
+            "items": len(survey.items),
+            "build_ms_median": round(statistics.median(build_ms), 1),
+            "compile_ms_median": round(statistics.median(compile_ms), 1),
+            "contract_kb": round(len(contract) / 1024, 1),
+            "contract_gzip_kb": round(len(gzip.compress(contract)) / 1024, 1),
+            "browser_logic_bytes": len(logic),
+        }
+    return out
+
+
 BENCHES = {
+    "survey": bench_survey_rules,
     "requests": bench_requests_and_aggregation,
     "edge": bench_edge_cpu,
     "cold": bench_cold_import,

@@ -125,6 +125,10 @@ class Survey:
         return {**DEFAULT_SCREENING, **self.definition.get("screening", {})}
 
     @property
+    def has_commune_pickers(self) -> bool:
+        return any(i.kind == "place" and i.level == "commune" for i in self.items)
+
+    @property
     def key(self) -> str:
         return f"{self.id}#{self.version}"
 
@@ -184,11 +188,14 @@ class Survey:
         return copy.deepcopy(cached)
 
     def validator(self) -> Any:
+        """The compiled contract, less the communes-within-province clauses (see survey_rules.server_schema):
+        the submission service checks those from the reference data, so the two still agree."""
         cached = self.__dict__.get("_validator")
         if cached is None:
             from chalicelib.contracts import compile_validator
+            from chalicelib.domain.survey_rules import server_schema
 
-            cached = compile_validator(self.submission_schema())
+            cached = compile_validator(server_schema(self.submission_schema()))
             self.__dict__["_validator"] = cached
         return cached
 

@@ -75,3 +75,32 @@ def test_invalid_scopes(scope):
     else:
         with pytest.raises(InvalidScope):
             parse_scope(scope)
+
+
+def test_not_applicable_answers_leave_the_index_and_stay_in_the_distribution():
+    # GIVEN the SIPAS Q9 scale with a "not applicable" point 9
+    definition = sipas_definition()
+    for section in definition["sections"]:
+        for q in section["questions"]:
+            if q["id"] in ("q9_policy", "q9_service"):
+                q["scale"].append({"value": "9", "label": {"vi": "Không áp dụng"}, "not_applicable": True})
+    survey = Survey.from_definition(definition)
+    # WHEN one respondent rates q9_02 "4", one "2" and two answer "not applicable"; all four q9_03 N/A
+    responses = []
+    for rid, value in (("A", "4"), ("B", "2"), ("C", "9"), ("D", "9")):
+        response = stored(survey, rid, "accepted", value)
+        response.answers["q9_02"] = value
+        response.answers["q9_03"] = "9"
+        responses.append(response)
+    items = [i for i in as_items(merge(contribution(r, survey) for r in responses)) if i["pk"].endswith("#all")]
+    result = compute_results(survey, items, "all", include_flagged=False)
+    flat = {it["id"]: it for p in result["index"]["parts"] for e in p["elements"] for it in e["items"]}
+    # THEN q9_02's index is over the two valid answers (50), not four (25)
+    assert flat["q9_02"]["value"] == 50.0 and flat["q9_02"]["n"] == 2
+    # AND an item everyone found "not applicable" has no value rather than 0, and its element the other item's
+    assert flat["q9_03"]["value"] is None and flat["q9_03"]["n"] == 0
+    element_b = result["index"]["parts"][0]["elements"][1]
+    assert element_b["value"] == flat["q9_04"]["value"]
+    q9_02 = next(q for q in result["questions"] if q["id"] == "q9_02")
+    shares = {o["value"]: o for o in q9_02["options"]}
+    assert q9_02["n"] == 4 and shares["9"]["share"] == 50.0 and shares["9"]["not_applicable"] is True

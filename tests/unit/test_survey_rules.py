@@ -10,13 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.contracts import compile_validator
 from chalicelib.domain.errors import InvalidDefinition
 from chalicelib.domain.logic import holds
 from chalicelib.domain.survey import Survey
 from tests.shared.model_survey import model_definition
 
 SURVEY = Survey.from_definition(model_definition())
-VALIDATOR = SURVEY.validator()
+VALIDATOR = compile_validator(SURVEY.submission_schema())  # the published contract, geography clauses included
 ENVELOPE = {"id": "01KSMHC4S42SNEE2333GAHS30N", "survey_version": 1, "channel": "web", "province": "01"}
 
 
@@ -58,6 +59,7 @@ def test_a_complete_answer_passes_every_reading() -> None:
         ({"region": "s", "city": "hn"}, "/answers/city", "không phù hợp"),
         ({"city": "hn"}, "/answers/city", "không phù hợp"),
         ({"prov": "04", "comm": "00004"}, "/answers/comm", "không thuộc"),
+        ({"prov": "01", "comm": "99999"}, "/answers/comm", "Không có xã"),
         ({"name": "ab123"}, "/answers/name", "chưa đúng"),
         ({"why": ["1"], "used": "yes"}, "/answers/stars", "không áp dụng"),  # section b hidden by selected(why, 1)
     ],
