@@ -67,7 +67,9 @@ def screen_response(response: Response, survey: Survey, durations: DurationStats
 
     min_rows = int(rules["straightline_min_items"])
     for question_id, rows in survey.matrices.items():
-        values = [response.answers[r] for r in rows if r in response.answers]
+        # "Not applicable" on every row is what a citizen with no such experience answers: not a pattern.
+        na = set(survey.item(rows[0]).na_options) if rows and survey.item(rows[0]) else set()  # type: ignore[union-attr]
+        values = [response.answers[r] for r in rows if r in response.answers and response.answers[r] not in na]
         if len(values) >= min_rows and len(set(values)) == 1:
             reasons.append(f"{STRAIGHTLINE}:{question_id}")
             break

@@ -101,3 +101,17 @@ def test_screening_happens_once_even_if_the_record_is_redelivered(survey):
     assert service.screen(response, "2026-06-01T08:11:00Z").status == FLAGGED
     assert service.screen(response, "2026-06-01T08:12:00Z") is None
     assert store.items[response.response_id]["screened_at"] == "2026-06-01T08:11:00Z"
+
+
+def test_not_applicable_on_every_row_is_not_straight_lining():
+    # GIVEN Q9 with a "not applicable" point, WHEN a citizen answers it on every row
+    definition = sipas_definition()
+    for section in definition["sections"]:
+        for q in section["questions"]:
+            if q["id"] in ("q9_policy", "q9_service"):
+                q["scale"].append({"value": "9", "label": {"vi": "Không áp dụng"}, "not_applicable": True})
+    survey = Survey.from_definition(definition)
+    # THEN nothing is flagged; the same answer on every row that is a rating still is
+    assert screen_response(make_response(survey, q9=["9"] * 33), survey, NO_HISTORY).status == ACCEPTED
+    mixed = ["4"] * 10 + ["9"] * 23  # ten ratings of "4" in Part I, the rest not applicable
+    assert screen_response(make_response(survey, q9=mixed), survey, NO_HISTORY).reasons == ("straightline:q9_policy",)
