@@ -94,6 +94,8 @@ def language_code(spec: str) -> str | None:
     spec = spec.strip()
     if _CODE_RE.match(spec):
         return spec
+    if re.fullmatch(r"[A-Za-z]{2,3}", spec):  # 'EN': pyxform reads headers case-insensitively
+        return spec.lower()
     found = _CODE_IN_NAME_RE.search(spec)
     if found:
         return found.group(1)

@@ -50,12 +50,13 @@ SURVEY_ALIASES = {
     "jr:count": "repeat_count",
     "count": "repeat_count",
 }
-CHOICES_ALIASES = {"list name": "list_name", "value": "name", "caption": "label"}
+CHOICES_ALIASES = {"value": "name", "caption": "label"}
 TRANSLATED = frozenset({"label", "hint", "constraint_message", "required_message", "guidance_hint"})
 TRANSLATED_SETTINGS = frozenset({"survey_title", "description", "topic"})
 MEDIA = frozenset({"image", "big-image", "audio", "video", "media"})
 # Survey columns whose meaning the model cannot hold: a non-empty cell is a problem.
 UNSUPPORTED_COLUMNS = ("calculation", "default", "read_only", "repeat_count", "trigger", "parameters", "guidance_hint")
+
 # Questions the form fills itself (pyxform's metadata types): they ask nothing; the platform records its own
 # timing and never the device or phone number, so they are skipped.
 METADATA_TYPES = frozenset(
@@ -75,9 +76,30 @@ METADATA_TYPES = frozenset(
         "background-audio",
     }
 )
-SELECT_RE = re.compile(
-    r"^(select_one|select one|select1|select_multiple|select multiple|select all that apply)\s+(\S+)(\s+or_other)?$"
+# pyxform/aliases.py: select (and xls2json.RE_SELECT for the "or other" spellings).
+SELECT_ONE = (
+    "select_one",
+    "select one",
+    "select1",
+    "select one from",
+    "select one using",
+    "add select one prompt using",
 )
+SELECT_MULTIPLE = (
+    "select_multiple",
+    "select multiple",
+    "select all that apply",
+    "select all that apply from",
+    "select multiple from",
+    "select multiple using",
+    "add select multiple prompt using",
+)
+SELECT_RE = re.compile(
+    rf"^({'|'.join(sorted(SELECT_ONE + SELECT_MULTIPLE, key=len, reverse=True))}) (\S+)"
+    r"( (or_other|or specify other|or other))?$"
+)
+# Raw XForm attributes (pyxform's bind::, body::/control::, instance:: columns): the model has no place for them.
+RAW_COLUMNS = frozenset({"bind", "body", "control", "instance"})
 SIMPLE_TYPES = {
     "integer": "integer",
     "int": "integer",
@@ -87,6 +109,7 @@ SIMPLE_TYPES = {
     "date": "date",
     "note": "note",
     "acknowledge": "consent",
+    "trigger": "consent",
 }
 PAR_COLUMN_TYPES = {
     "min": ("integer", "decimal", "date"),
@@ -124,8 +147,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown language «{spec}»; write it as «Name (code)», e.g. label::English (en).",
     ),
     "no_vietnamese_column": (
-        "Không có cột nội dung tiếng Việt: thêm cột «label::Tiếng Việt (vi)» (hoặc «label» khi tiếng Việt là ngôn ngữ mặc định).",
-        "No Vietnamese label column: add «label::Tiếng Việt (vi)» (or «label» when Vietnamese is the default language).",
+        "Không có cột tiếng Việt: thêm cột «{col}::Tiếng Việt (vi)» (hoặc «{col}» khi tiếng Việt là ngôn ngữ mặc định).",
+        "No Vietnamese column: add «{col}::Tiếng Việt (vi)» (or «{col}» when Vietnamese is the default language).",
     ),
     "no_vietnamese": ("Thiếu {what_vi} bằng tiếng Việt.", "The {what_en} has no Vietnamese text."),
     "one_settings_row": (
@@ -344,15 +367,19 @@ class Sheet:
         return row.cells.get(header, "") if header else ""
 
     def index(self, aliases: dict[str, str], default_language: str, unknown: list[tuple[str, str]]) -> None:
-        """Group the headers by canonical column: 'label::English (en)' -> ('label', 'en')."""
+        """Group the headers by canonical column: 'label::English (en)' -> ('label', 'en').
+
+        As pyxform does, a sheet none of whose headers has '::' is split on ':' (the old 'label:English').
+        """
+        delimiter = "::" if any("::" in h for h in self.headers) else ":"
         for header in self.headers:
             if not header:
                 continue
-            base, separator, rest = header.partition("::")
-            base = base.strip().lower()
-            if base == "media" and separator:  # media::image[::language]
-                base, separator, rest = rest.partition("::")
-                base = base.strip().lower() or "media"
+            base, separator, rest = header.partition(delimiter)
+            base = "_".join(base.split()).lower()  # pyxform's to_snake_case: 'list name' -> 'list_name'
+            if base in ("media", *RAW_COLUMNS) and separator:  # media::image[::language], bind::x
+                kind, _, rest = rest.partition(delimiter)
+                base = f"{base}::{kind.strip().lower()}" if base in RAW_COLUMNS else kind.strip().lower()
                 separator = ""
             base = aliases.get(base, base)
             code: str | None = default_language
@@ -436,6 +463,7 @@ class Reader:
         self.default_language = "vi"
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.ids: dict[str, int] = {}  # question and matrix-row ids -> survey row
+        self.missing_columns: set[tuple[str, str]] = set()  # (sheet, column) with no Vietnamese column, reported
         self.group_rows: dict[str, int] = {}  # group names -> survey row
         self.expressions: list[Expression] = []
         self.survey = Sheet(SURVEY, [], [])
@@ -483,8 +511,6 @@ class Reader:
         if "type" not in survey.columns or "name" not in survey.columns:
             self.add(survey, 1, None, "survey_columns")
             return {}
-        if not any(code == "vi" for _, code in survey.columns.get("label", [])):
-            self.add(survey, 1, survey.header("label") or "label", "no_vietnamese_column")
         if choices is not None:
             self._read_choices(choices)
         definition = self._read_settings(settings, settings_row)
@@ -512,10 +538,15 @@ class Reader:
         return {code: found[code] for code in self.languages if code in found}
 
     def required_text(self, sheet: Sheet, row: Row, base: str, what_vi: str, what_en: str) -> dict[str, str]:
+        """A text that must have Vietnamese: its cell is reported when empty, the column once when missing."""
         text = self.text(sheet, row, base)
         if "vi" not in text:
-            header = next((h for h, code in sheet.columns.get(base, []) if code == "vi"), base)
-            self.add(sheet, row.number, header, "no_vietnamese", what_vi=what_vi, what_en=what_en)
+            header = next((h for h, code in sheet.columns.get(base, []) if code == "vi"), None)
+            if header is not None:
+                self.add(sheet, row.number, header, "no_vietnamese", what_vi=what_vi, what_en=what_en)
+            elif (sheet.title, base) not in self.missing_columns:
+                self.missing_columns.add((sheet.title, base))
+                self.add(sheet, 1, sheet.header(base) or base, "no_vietnamese_column", col=base)
         return text
 
     # ----------------------------------------------------------------------- settings
@@ -673,11 +704,11 @@ class Reader:
                 kind = kind.replace(spaced, spaced.replace(" ", "_"))
             if not kind:
                 self.at(row, "type", "no_type")
-            elif kind in ("begin_repeat", "begin_loop"):
+            elif kind.split(" ")[0] in ("begin_repeat", "begin_loop"):
                 if not skipping:
                     self.at(row, "type", "repeat")
                 skipping += 1
-            elif kind in ("end_repeat", "end_loop"):
+            elif kind.split(" ")[0] in ("end_repeat", "end_loop"):
                 if skipping:
                     skipping -= 1
                 else:
@@ -797,9 +828,9 @@ class Reader:
         found = SELECT_RE.match(node.type)
         if not found:
             return None
-        verb = "select_one" if found.group(1) in ("select_one", "select one", "select1") else "select_multiple"
+        verb = "select_one" if found.group(1) in SELECT_ONE else "select_multiple"
         words = self.survey.value(node.row, "type").split()  # the list name as written (case kept)
-        return verb, words[-2] if found.group(3) else words[-1], bool(found.group(3))
+        return verb, words[len(found.group(1).split())], bool(found.group(3))
 
     def _matrix_list(self, group: Node) -> str | None:
         """The shared list of a table-list/field-list group of select_one rows (a matrix), else None."""
@@ -895,10 +926,12 @@ class Reader:
         return raw or None
 
     def _refuse_media(self, row: Row) -> None:
-        for base in MEDIA:
-            for header, _ in self.survey.columns.get(base, []):
-                if header in row.cells:
-                    self.add(self.survey, row.number, header, "unsupported_column", col=header)
+        """Media and raw XForm columns (bind::…, body::…) the model has no place for."""
+        for base, columns in self.survey.columns.items():
+            if base in MEDIA or base.partition("::")[0] in RAW_COLUMNS:
+                for header, _ in columns:
+                    if header in row.cells:
+                        self.add(self.survey, row.number, header, "unsupported_column", col=header)
 
     def _question(self, node: Node) -> dict[str, Any] | None:
         row = node.row

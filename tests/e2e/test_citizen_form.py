@@ -21,7 +21,7 @@ SURVEY = "sipas-2026"
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 REQUIRED = "Vui lòng trả lời câu hỏi bắt buộc này."
 SCREENSHOTS = Path("/tmp")
-SEED = Path(__file__).resolve().parents[2] / "infra" / "local" / "seed" / "sipas-2026.json"
+SEED = Path(__file__).resolve().parents[2] / "infra" / "local" / "seed" / "sipas-2026.xlsx"
 
 
 def answer_required(page: Any, skip: tuple[str, ...] = ()) -> None:
@@ -49,7 +49,9 @@ def counted(api_url: str) -> int:
 
 
 def sipas() -> Survey:
-    return Survey.from_definition(json.loads(SEED.read_text(encoding="utf-8")))
+    from infra.local.seed import load_survey
+
+    return Survey.from_definition(load_survey(SEED))
 
 
 def post_json(url: str, body: str) -> tuple[int, dict[str, Any]]:

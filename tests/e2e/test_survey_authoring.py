@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import open_page
-from tests.shared.xlsforms import adhoc_xlsform
+from tests.shared.authoring_forms import adhoc_xlsform
 
 pytestmark = pytest.mark.e2e
 

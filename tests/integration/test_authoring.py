@@ -13,7 +13,7 @@ from io import BytesIO
 from typing import Any
 
 from tests.integration.helpers import http
-from tests.shared.xlsforms import adhoc_xlsform, broken_xlsform
+from tests.shared.authoring_forms import adhoc_xlsform, broken_xlsform
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
