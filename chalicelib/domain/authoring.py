@@ -207,14 +207,8 @@ def check_definition(definition: dict[str, Any]) -> Survey:
 
 
 def _check_kind(definition: dict[str, Any]) -> None:
-    kind = definition.get("kind") or "regular"
-    if kind == "adhoc":
-        for name in ("owner_agency", "topic"):
-            if not definition.get(name):
-                raise InvalidDefinition(
-                    f"Khảo sát chuyên đề (adhoc) cần có {name}.", f"An ad hoc survey needs '{name}'.", field=f"/{name}"
-                )
-    elif definition.get("owner_agency"):
+    """An ad hoc survey may belong to an agency (owner_agency; without one it is the Ministry's); no other kind does."""
+    if (definition.get("kind") or "regular") != "adhoc" and definition.get("owner_agency"):
         raise InvalidDefinition(
             "Chỉ khảo sát chuyên đề (adhoc) mới thuộc một cơ quan (owner_agency).",
             "Only an ad hoc survey belongs to an agency (owner_agency).",

@@ -218,18 +218,19 @@ def test_an_invalid_definition_is_refused_with_its_json_pointer(world):
     assert duplicate.value.field == "/sections/0/questions/1/id"
 
 
-def test_kinds_an_ad_hoc_survey_belongs_to_a_known_agency_and_only_it_does(world):
-    body = definition()
-    del body["owner_agency"]
-    with pytest.raises(InvalidDefinition) as refused:
-        world.service.create(MANAGER, body)
-    assert refused.value.field == "/owner_agency"
-    with pytest.raises(InvalidDefinition):
+def test_kinds_only_an_ad_hoc_survey_belongs_to_an_agency_and_a_known_one(world):
+    with pytest.raises(InvalidDefinition) as unknown:
         world.service.create(MANAGER, definition(agency="P99"))
+    assert unknown.value.field == "/owner_agency"
     with pytest.raises(InvalidDefinition) as national:
         world.service.create(MANAGER, {**definition(kind="regular"), "owner_agency": "P01"})
     assert national.value.field == "/owner_agency"
     assert world.service.create(MANAGER, definition("tham-van-2026", kind="consultation")).kind == "consultation"
+    ministry = definition("chuyen-de-bnv")
+    del ministry["owner_agency"]  # the Ministry's own ad hoc survey: national
+    assert world.service.create(MANAGER, ministry).owner_agency is None
+    with pytest.raises(Forbidden):
+        world.service.create(EDITOR_HANOI, {**ministry, "id": "chuyen-de-khac"})
 
 
 def test_publishing_a_window_that_already_ended_is_refused(world):
