@@ -1,7 +1,7 @@
 """Benchmarks of issue 2: prints its figures (copy them into bench/RESULTS.md with the machine and date).
 
 python -m bench.run            # all
-python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal
+python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal, page
 """
 
 from __future__ import annotations
@@ -400,6 +400,13 @@ def bench_survey_rules(runs: int = 7) -> dict[str, Any]:
     return out
 
 
+def bench_page_weight() -> dict[str, Any]:
+    """Gzipped bytes of the SIPAS form's first load and the survey's own text in it (bench/page_weight.py)."""
+    from bench.page_weight import measure
+
+    return measure()
+
+
 BENCHES = {
     "survey": bench_survey_rules,
     "requests": bench_requests_and_aggregation,
@@ -408,6 +415,7 @@ BENCHES = {
     "latency": bench_latency,
     "widget": bench_widget,
     "journal": bench_journal,
+    "page": bench_page_weight,
 }
 
 

@@ -39,6 +39,7 @@ class Target:
 
     kind: str  # single | multi | text | integer | decimal | date | place | consent
     options: tuple[str, ...] = ()
+    not_applicable: tuple[str, ...] = ()  # options off the scale: never "more" or "less" than a point
 
 
 # --------------------------------------------------------------------------------------------- parsing
@@ -502,7 +503,10 @@ class _Translator:
         return _on(item_id, {high: k}, when_missing=when_missing)
 
     def _finite(self, item_id: str, target: Target, op: str, literal: Any) -> Condition:
-        chosen = [v for v in target.options if xpath_compare(op, v, literal)]
+        ordering = op not in ("=", "!=")
+        chosen = [
+            v for v in target.options if xpath_compare(op, v, literal) and not (ordering and v in target.not_applicable)
+        ]
         when_missing = xpath_compare(op, None, literal)
         if not chosen:
             return absent(item_id) if when_missing else FALSE

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from chalicelib.domain.survey import Item, Survey
 
 
+# The fields of a submission's envelope and of the citizen's form: a question with one of these ids could not be
+# told apart from them in a posted form.
+RESERVED_IDS = frozenset(
+    {"id", "survey_version", "channel", "province", "commune", "website", "started_at", "page_ms", "attribution"}
+)
+
+
 def build(survey: Survey) -> None:
     from chalicelib.domain.survey import DEFAULT_MAX_LENGTH, OTHER_SUFFIX, QUESTION_KINDS, YES_NO_OPTIONS, Item
 
@@ -31,6 +38,12 @@ def build(survey: Survey) -> None:
     seen: set[str] = set()
 
     def add(item: Item, question: dict[str, Any], path: str) -> None:
+        if item.id in RESERVED_IDS:
+            raise InvalidDefinition(
+                f"Mã câu hỏi “{item.id}” trùng với một trường của phiếu; hãy đặt mã khác.",
+                f"The question id “{item.id}” is reserved for a field of the submission; choose another.",
+                field=path + "/id",
+            )
         if item.id in seen or item.id + OTHER_SUFFIX in seen or item.id in survey.sections:
             raise InvalidDefinition(
                 f"Mã câu hỏi bị trùng: {item.id}", f"duplicate question or row id: {item.id}", field=path + "/id"
@@ -86,7 +99,7 @@ def build(survey: Survey) -> None:
             _check_options(options, path)
             add(item, q, path)
 
-    targets = {item.id: Target(item.kind, item.options) for item, _, _ in raw}
+    targets = {item.id: Target(item.kind, item.options, item.na_options) for item, _, _ in raw}
     by_id = {item.id: item for item, _, _ in raw}
 
     def compile_at(text: str, where: str, **kw: Any) -> Condition:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from chalicelib.domain.survey import OTHER_SUFFIX, Survey
+from chalicelib.domain.survey import OTHER_SUFFIX, YES_NO_OPTIONS, Survey
 from chalicelib.web.forms import PROVINCE_MESSAGE, REQUIRED_MESSAGE
 
 if TYPE_CHECKING:
@@ -134,11 +134,14 @@ def render_survey_form(
 ) -> str:
     """The survey as an accessible form that works without JavaScript (form.js only enhances it).
 
+    Without JavaScript the whole survey is one page and a conditional question says when to answer it;
+    form.js pages it by section and evaluates the conditions of <script id="logic"> (Survey.client_logic).
+
     preview: the console's "Xem trước" of a version (a draft too): the same form, a banner, no sending.
     """
     vals = {k: _as_list(v) for k, v in (values or {}).items()}
     errors = dict(errors or {})
-    sections = _form_sections(survey, vals, errors)
+    sections = _form_sections(survey, vals, errors, geography)
     province = (vals.get("province") or [""])[0]
     commune = (vals.get("commune") or [""])[0]
     # After a post without JavaScript the chosen province's communes are offered, so the commune can be picked too.
@@ -162,6 +165,8 @@ def render_survey_form(
         },
         action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
+        draft=f"{survey.id}#{survey.version}",
+        logic=_client_logic(survey),
         errors=errors,
         summary=_error_summary(survey, errors),
         required_message=REQUIRED_MESSAGE,
@@ -237,46 +242,21 @@ def _as_list(value: Any) -> list[str]:
 
 
 # --- view models -------------------------------------------------------------------------------
-def _form_sections(survey: Survey, vals: dict[str, list[str]], errors: dict[str, str]) -> list[dict[str, Any]]:
+TEXT_LIMITS = {"text": 255, "long_text": 2000}
+
+
+def _form_sections(
+    survey: Survey, vals: dict[str, list[str]], errors: dict[str, str], geography: Geography
+) -> list[dict[str, Any]]:
+    """Each section with its questions as the template needs them: answers given, errors, when to answer."""
+    from chalicelib.web.hints import when_to_answer
+
     sections = survey.definition["sections"]
+    labels = _labels(survey)
+    choices = _choices_by_id(survey)
     out = []
     for number, section in enumerate(sections, start=1):
-        questions = []
-        for q in section["questions"]:
-            view: dict[str, Any] = {
-                "id": q["id"],
-                "type": q["type"],
-                "text": q["text"],
-                "help": q.get("help"),
-                "required": bool(q.get("required", False)),
-                "error": errors.get(q["id"]),
-            }
-            if q["type"] == "matrix":
-                rows = [
-                    {
-                        "id": r["id"],
-                        "text": r["text"],
-                        "required": bool(r.get("required", view["required"])),
-                        "value": (vals.get(r["id"]) or [""])[0],
-                        "error": errors.get(r["id"]),
-                    }
-                    for r in q["rows"]
-                ]
-                view["rows"] = rows
-                view["scale"] = q["scale"]
-                view["required"] = any(r["required"] for r in rows)
-                view["mixed"] = view["required"] and not all(r["required"] for r in rows)
-            elif q["type"] in ("single_choice", "multi_choice"):
-                view["options"] = q["options"]
-                view["chosen"] = vals.get(q["id"], [])
-                view["other"] = (vals.get(q["id"] + OTHER_SUFFIX) or [""])[0]
-                view["other_error"] = errors.get(q["id"] + OTHER_SUFFIX)
-                view["max_choices"] = q.get("max_choices")
-            else:
-                view["value"] = (vals.get(q["id"]) or [""])[0]
-                view["max_length"] = int(q.get("max_length", 2000))
-                view["personal_data"] = bool(q.get("personal_data", False))
-            questions.append(view)
+        questions = [_question_view(q, vals, errors, geography, labels, choices) for q in section["questions"]]
         out.append(
             {
                 "id": section["id"],
@@ -284,10 +264,99 @@ def _form_sections(survey: Survey, vals: dict[str, list[str]], errors: dict[str,
                 "intro": section.get("intro"),
                 "number": number,
                 "total": len(sections),
+                "hint": when_to_answer(section.get("relevant"), labels, choices),
                 "questions": questions,
             }
         )
     return out
+
+
+def _question_view(
+    q: dict[str, Any],
+    vals: dict[str, list[str]],
+    errors: dict[str, str],
+    geography: Geography,
+    labels: dict[str, str],
+    choices: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    from chalicelib.web.hints import when_to_answer
+
+    qtype, qid = q["type"], q["id"]
+    first = (vals.get(qid) or [""])[0]
+    view: dict[str, Any] = {
+        "id": qid,
+        "type": qtype,
+        "text": q["text"],
+        "help": q.get("help"),
+        "required": bool(q.get("required", False)) and qtype != "note",
+        "sometimes": bool(q.get("required_if")) and not q.get("required"),  # required only when a condition holds
+        "error": errors.get(qid),
+        "hint": when_to_answer(q.get("relevant"), labels, choices),
+        "value": first,
+    }
+    if qtype == "matrix":
+        rows = [
+            {
+                "id": r["id"],
+                "text": r["text"],
+                "required": bool(r.get("required", view["required"])),
+                "value": (vals.get(r["id"]) or [""])[0],
+                "error": errors.get(r["id"]),
+                "hint": when_to_answer(r.get("relevant"), labels, choices),
+            }
+            for r in q["rows"]
+        ]
+        view["rows"] = rows
+        view["scale"] = q["scale"]
+        view["required"] = any(r["required"] for r in rows)
+        view["mixed"] = view["required"] and not all(r["required"] for r in rows)
+    elif qtype in ("single_choice", "multi_choice", "yes_no", "rating"):
+        view["options"] = list(YES_NO_OPTIONS) if qtype == "yes_no" else q.get("options") or q.get("scale") or []
+        view["chosen"] = vals.get(qid, [])
+        view["other"] = (vals.get(qid + OTHER_SUFFIX) or [""])[0]
+        view["other_error"] = errors.get(qid + OTHER_SUFFIX)
+        view["max_choices"] = q.get("max_choices")
+        appearance = str(q.get("appearance") or "")
+        view["dropdown"] = qtype == "single_choice" and "dropdown" in appearance
+        view["horizontal"] = qtype in ("yes_no", "rating") or "horizontal" in appearance
+    elif qtype in ("integer", "decimal", "date"):
+        view["min"], view["max"] = q.get("min"), q.get("max")
+    elif qtype in TEXT_LIMITS:
+        view["max_length"] = int(q.get("max_length", TEXT_LIMITS[qtype]))
+        view["personal_data"] = bool(q.get("personal_data", False))
+    elif qtype == "place":
+        view["level"] = q.get("level", "province")
+        view["parent"] = q.get("parent") or ""
+        if view["level"] == "province":
+            view["places"] = geography.provinces
+        else:
+            province = (vals.get(view["parent"]) or [""])[0]
+            view["places"] = geography.communes_of(province) if province else []
+    elif qtype == "consent":
+        view["checked"] = first in ("true", "1", "on", "yes")
+    return view
+
+
+def _choices_by_id(survey: Survey) -> dict[str, dict[str, Any]]:
+    """Answer id -> {option value -> label}: what a condition's value means to a citizen."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in survey.definition["sections"]:
+        for q in section["questions"]:
+            options: list[dict[str, Any]] = (
+                list(YES_NO_OPTIONS) if q["type"] == "yes_no" else q.get("options") or q.get("scale") or []
+            )
+            labels = {o["value"]: o["label"] for o in options}
+            out[q["id"]] = labels
+            for row in q.get("rows", []):
+                out[row["id"]] = labels
+    return out
+
+
+def _client_logic(survey: Survey) -> dict[str, Any]:
+    """The survey's conditions for form.js: {"sections": {id: {relevant}}, "questions": {id: {relevant,
+    required, constraint, message, choices}}}, each condition a JSON Schema fragment over the answers."""
+    logic = getattr(survey, "client_logic", None)
+    return logic() if callable(logic) else {}
 
 
 def _labels(survey: Survey) -> dict[str, str]:
@@ -303,6 +372,15 @@ def _labels(survey: Survey) -> dict[str, str]:
     return labels
 
 
+def _field_order(survey: Survey) -> list[str]:
+    order = ["province", "commune"]
+    for section in survey.definition["sections"]:
+        for q in section["questions"]:
+            order.extend((q["id"], q["id"] + OTHER_SUFFIX))
+            order.extend(row["id"] for row in q.get("rows", []))
+    return order
+
+
 def _error_summary(survey: Survey, errors: dict[str, str]) -> list[dict[str, str]]:
     """Errors in form order, each linked to its field; the rows of one matrix with the same message share an entry.
 
@@ -312,11 +390,10 @@ def _error_summary(survey: Survey, errors: dict[str, str]) -> list[dict[str, str
     if not errors:
         return []
     labels = _labels(survey)
-    matrix_of = {row: qid for qid, rows in survey.matrices.items() for row in rows}
-    order = ["province", "commune"]
-    for item in survey.items:
-        order.extend((item.id, item.id + OTHER_SUFFIX))
-    rank = {name: i for i, name in enumerate(order)}
+    matrix_of = {
+        row["id"]: q["id"] for s in survey.definition["sections"] for q in s["questions"] for row in q.get("rows", [])
+    }
+    rank = {name: i for i, name in enumerate(_field_order(survey))}
     out: list[dict[str, str]] = []
     groups: dict[tuple[str, str], tuple[dict[str, str], list[str]]] = {}
     for name in sorted(errors, key=lambda n: rank.get(n, -1)):

@@ -55,7 +55,10 @@ def test_only_the_agencys_registered_origins_can_frame_its_widget(browser, live_
     page = open_page(browser, f"{allowed}/", page_errors)
     frame = page.frame_locator("iframe")
     frame.locator("form#survey").wait_for(state="visible", timeout=15000)
-    page.wait_for_function("() => parseInt(document.querySelector('iframe').style.height || '0') > 1000")
+    # (the form shows one section at a time: the iframe takes the first page's height, more than its 480 px minimum)
+    inner = page.frames[1].evaluate("document.documentElement.scrollHeight")
+    assert inner > 480
+    page.wait_for_function(f"() => parseInt(document.querySelector('iframe').style.height || '0') === {inner}")
     assert not [e for e in page_errors if "frame-ancestors" in e]
 
     # The same page at another origin (127.0.0.1 is not registered): the browser refuses to frame it.

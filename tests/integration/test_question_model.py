@@ -28,8 +28,8 @@ def submission(answers: dict[str, Any]) -> dict[str, Any]:
 GOOD = {
     "consent": True,
     "used": "yes",
-    "channel": "3",
-    "channel__other": "Zalo",
+    "via": "3",
+    "via__other": "Zalo",
     "age": 40,
     "spent": 12.5,
     "stars": "5",
@@ -60,7 +60,7 @@ def test_every_type_is_accepted_stored_counted_and_its_rules_are_in_the_contract
 
     # A client validating against the contract sees each rule the server applies, and the reverse.
     for change, field in (
-        ({"used": "no"}, "/answers/channel"),
+        ({"used": "no"}, "/answers/via"),
         ({"region": "n"}, "/answers/city"),
         ({"spent": 1000}, "/answers/spent"),
         ({"stars": "2"}, "/answers/g2"),

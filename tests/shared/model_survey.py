@@ -31,7 +31,7 @@ def model_definition() -> dict[str, Any]:
                     {"id": "consent", "type": "consent", "text": t("Đồng ý", "Consent"), "required": True},
                     {"id": "used", "type": "yes_no", "text": t("Đã dùng dịch vụ?", "Used?"), "required": True},
                     {
-                        "id": "channel",
+                        "id": "via",
                         "type": "single_choice",
                         "text": t("Kênh", "Channel"),
                         "options": opts("1", "2", "3", o3={"other_text": True}),

@@ -167,3 +167,11 @@ ANSWERS = st.fixed_dictionaries(
 @given(SCHEMAS, ANSWERS)
 def test_the_evaluator_agrees_with_jsonschema(schema: dict[str, Any], answers: dict[str, Any]) -> None:
     assert holds(schema, answers) is jsonschema.Draft7Validator(schema).is_valid(answers)
+
+
+def test_not_applicable_is_never_more_or_less_than_a_point() -> None:
+    rated = Target("single", ("1", "2", "3", "4", "5", "9"), not_applicable=("9",))
+    above = compile_condition("${r} > 3", {"r": rated}.get)
+    assert holds(above, {"r": "4"}) and not holds(above, {"r": "9"})
+    assert holds(compile_condition("${r} = '9'", {"r": rated}.get), {"r": "9"})
+    assert holds(compile_condition("${r} != '4'", {"r": rated}.get), {"r": "9"})

@@ -35,7 +35,7 @@ def schema_ok(answers: dict[str, Any]) -> bool:
     return True
 
 
-COMPLETE = {"consent": True, "used": "yes", "channel": "1", "grid": None, "g1": "2", "stars": "4", "g2": "9"}
+COMPLETE = {"consent": True, "used": "yes", "via": "1", "grid": None, "g1": "2", "stars": "4", "g2": "9"}
 COMPLETE.pop("grid")
 
 
@@ -48,14 +48,14 @@ def test_a_complete_answer_passes_every_reading() -> None:
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"used": "no"}, "/answers/channel", "không áp dụng"),  # channel answered though hidden
-        ({"used": "no", "channel": None, "g1": None, "g2": None, "stars": None}, "/answers/why", "bắt buộc"),
-        ({"channel": None}, "/answers/channel", "bắt buộc"),
+        ({"used": "no"}, "/answers/via", "không áp dụng"),  # via answered though hidden
+        ({"used": "no", "via": None, "g1": None, "g2": None, "stars": None}, "/answers/why", "bắt buộc"),
+        ({"via": None}, "/answers/via", "bắt buộc"),
         ({"g1": None}, "/answers/g1", "bắt buộc"),
         ({"stars": "2"}, "/answers/g2", "không áp dụng"),  # row g2 only when stars > 3
         ({"age": 30, "spent": 1000}, "/answers/spent", "dưới 1000"),
         ({"age": 16, "spent": 5}, "/answers/spent", "không áp dụng"),
-        ({"channel__other": "Zalo"}, "/answers/channel__other", "Khác"),
+        ({"via__other": "Zalo"}, "/answers/via__other", "Khác"),
         ({"region": "s", "city": "hn"}, "/answers/city", "không phù hợp"),
         ({"city": "hn"}, "/answers/city", "không phù hợp"),
         ({"prov": "04", "comm": "00004"}, "/answers/comm", "không thuộc"),
@@ -75,8 +75,8 @@ def test_each_rule_is_refused_by_both_with_a_located_message(change: dict[str, A
 
 def test_the_right_answers_to_the_same_rules_pass() -> None:
     for change in (
-        {"used": "no", "channel": None, "g1": None, "g2": None, "stars": None, "why": ["2", "4"], "why__other": "x"},
-        {"channel": "3", "channel__other": "Zalo"},
+        {"used": "no", "via": None, "g1": None, "g2": None, "stars": None, "why": ["2", "4"], "why__other": "x"},
+        {"via": "3", "via__other": "Zalo"},
         {"region": "n", "city": "hp", "prov": "01", "comm": "00004", "name": "AB123", "say": "tốt"},
         {"age": 30, "spent": 999.5, "when": "2026-05-01"},
         {"stars": "2", "g2": None},
@@ -89,8 +89,8 @@ def test_the_right_answers_to_the_same_rules_pass() -> None:
 VALUES: dict[str, Any] = {
     "consent": st.just(True),
     "used": st.sampled_from(["yes", "no"]),
-    "channel": st.sampled_from(["1", "3"]),
-    "channel__other": st.just("Zalo"),
+    "via": st.sampled_from(["1", "3"]),
+    "via__other": st.just("Zalo"),
     "why": st.lists(st.sampled_from(["1", "2", "4"]), min_size=1, max_size=2, unique=True),
     "why__other": st.just("khác"),
     "age": st.sampled_from([15, 17, 18, 40]),
@@ -139,7 +139,7 @@ def test_not_applicable_is_valid_but_not_scored() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "field"),
     [
-        (("sections", 0, "questions", 2, "relevant"), "${used} = ${channel}", "/sections/0/questions/2/relevant"),
+        (("sections", 0, "questions", 2, "relevant"), "${used} = ${via}", "/sections/0/questions/2/relevant"),
         (("sections", 1, "relevant"), "${nobody} = '1'", "/sections/1/relevant"),
         (
             ("sections", 1, "questions", 1, "rows", 1, "relevant"),
@@ -182,3 +182,12 @@ def test_the_model_survey_is_a_valid_definition() -> None:
     from chalicelib.admin import check_definition
 
     assert check_definition(model_definition()).key == "model-2026#1"
+
+
+@pytest.mark.parametrize("reserved", ["channel", "province", "id", "website"])
+def test_a_question_id_that_is_a_field_of_the_submission_is_refused(reserved: str) -> None:
+    definition = copy.deepcopy(model_definition())
+    definition["sections"][0]["questions"][2]["id"] = reserved
+    with pytest.raises(InvalidDefinition) as caught:
+        Survey.from_definition(definition)
+    assert caught.value.field == "/sections/0/questions/2/id"
