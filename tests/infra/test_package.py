@@ -75,3 +75,10 @@ def test_api_package_leaves_pandas_out(merged_template):
     names = zipfile.ZipFile(merged_template.parent / "deployment.zip").namelist()
     assert not [n for n in names if n.startswith("pandas/")]
     assert "chalicelib/schemas/survey.schema.json" in names
+
+
+def test_the_api_compresses_its_answers(merged_template):
+    # The page-weight budget (README) counts gzip-transferred bytes: API Gateway must compress what it sends.
+    template = json.loads(merged_template.read_text())
+    apis = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    assert apis and all(0 < a["Properties"].get("MinimumCompressionSize", -1) <= 1024 for a in apis)
