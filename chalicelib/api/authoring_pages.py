@@ -117,6 +117,8 @@ def admin_survey_change(principal: Principal, token: str, form: Form, survey_id:
     params=(SURVEY_ID, VERSION),
 )
 def admin_survey_preview(principal: Principal, _token: str, _form: Form, survey_id: str, version: str) -> Any:
+    from ulid import ULID
+
     from chalicelib import wiring
     from chalicelib.domain.clock import stamp
     from chalicelib.reference.geography import load_geography
@@ -124,7 +126,7 @@ def admin_survey_preview(principal: Principal, _token: str, _form: Form, survey_
 
     survey = wiring.authoring_service().preview(principal, survey_id, int(version))
     geography = load_geography(survey.geography)
-    return render_survey_form(survey, geography, response_id="", started_at=stamp(), preview=True)
+    return render_survey_form(survey, geography, response_id=str(ULID()), started_at=stamp(), preview=True)
 
 
 @authoring_pages.route("/admin/surveys/{survey_id}/versions/{version}/xlsform", methods=["GET"])

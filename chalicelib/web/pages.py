@@ -165,7 +165,8 @@ def render_survey_form(
         },
         action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
-        draft=f"{survey.id}#{survey.version}",
+        # a preview keeps its answers apart from the real form's draft (same origin, same browser)
+        draft=("preview:" if preview else "") + f"{survey.id}#{survey.version}",
         logic=_client_logic(survey),
         errors=errors,
         summary=_error_summary(survey, errors),
