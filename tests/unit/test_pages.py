@@ -233,12 +233,13 @@ def test_summary_groups_the_missing_rows_of_a_matrix(survey: Survey, geography: 
     summary = re.search(r'<div id="errsum"[^>]*>(.*?)</div>', html, re.DOTALL)
     assert summary
     entries = re.findall(r'<li><a href="#(i-\w+)">([^<]*)</a></li>', summary.group(1))
-    assert len(entries) == 12  # 7 questions of part A, q1, q2, q8, q9 parts I and II: not 56 lines
+    # 7 questions of part A, q1, q2, q8, q9 part I: not 56 lines (part II is asked only when q8_04 = '1')
+    assert len(entries) == 11
     part_one = dict(entries)["i-q9_01"]
     assert part_one.startswith(
         "Câu 9 (Phần I). Mức độ hài lòng về việc ban hành, tổ chức thực hiện chính sách (14 dòng): "
     )
-    assert "Phiếu chưa hoàn thành: vui lòng kiểm tra 12 mục dưới đây" in html
+    assert "Phiếu chưa hoàn thành: vui lòng kiểm tra 11 mục dưới đây" in html
     for row in missing:  # each row still carries its own message
         assert f'<span class="err" id="e-{row}">' in html
 
