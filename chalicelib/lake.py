@@ -44,6 +44,9 @@ ROW_FIELDS = (
     "status",
     "reasons",
     "channel",
+    "agency",
+    "location",
+    "service",
     "province",
     "commune",
     "received_at",
@@ -52,7 +55,19 @@ ROW_FIELDS = (
     "paradata",
     SEQUENCE,
 )
-PARADATA_FIELDS = ("started_at", "submitted_at", "page_ms", "client", "enumerator", "embed_origin")
+PARADATA_FIELDS = (
+    "started_at",
+    "submitted_at",
+    "page_ms",
+    "client",
+    "enumerator",
+    "embed_origin",
+    # the server's notes on attribution (chalicelib/domain/attribution.py)
+    "rendered_at",
+    "attribution",
+    "claimed_channel",
+    "embed_origin_check",
+)
 TOMBSTONE_FIELDS = ("response_id", "survey_key", "survey_id", "survey_version", "status", SEQUENCE)
 MAX_PASSES = 5  # passes over one partition before giving up (the batch is then retried)
 

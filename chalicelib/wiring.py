@@ -12,9 +12,11 @@ if TYPE_CHECKING:
     from chalicelib.auth.revocation import AccessGate
     from chalicelib.auth.tokens import TokenConfig
     from chalicelib.domain.agencies import AgencyDirectory, AgencyService
+    from chalicelib.domain.attribution import AttributionIssuer, AttributionSigner
     from chalicelib.domain.audit import AuditLog, AuditReader
     from chalicelib.domain.authoring import AuthoringService
     from chalicelib.domain.catalog import CatalogService
+    from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
@@ -85,7 +87,25 @@ def submission_service() -> SubmissionService:
         locations=load_geography,
         hasher=IdentifierHasher.from_source(current_key),
         max_body_bytes=s.max_body_bytes,
+        attribution=attribution_signer(),
+        embed_origins=agency_settings().embed_origins,  # cached a minute: an observation, not the proof
     )
+
+
+@cache
+def attribution_signer() -> AttributionSigner:
+    """Signs the forms' attribution tokens with a key derived for that purpose from the managed secret."""
+    from chalicelib.domain.attribution import KEY_PURPOSE, AttributionSigner
+    from chalicelib.store.secrets import console_keys
+
+    return AttributionSigner(lambda: console_keys(KEY_PURPOSE))
+
+
+@cache
+def attribution_issuer() -> AttributionIssuer:
+    from chalicelib.domain.attribution import AttributionIssuer
+
+    return AttributionIssuer(agency_directory(), attribution_signer())
 
 
 class AggregateDurations:
@@ -241,7 +261,9 @@ def results_service() -> ResultsService:
     from chalicelib.domain.results import ResultsService
     from chalicelib.reference.geography import load_geography
 
-    return ResultsService(surveys(), aggregates(), load_geography)
+    return ResultsService(
+        surveys(), aggregates(), load_geography, names=lambda agency: agency_directory().names(agency)
+    )
 
 
 @cache
@@ -291,6 +313,13 @@ def response_count(survey_key: str) -> int:
     return sum(n for status, n in counts.items() if status != WITHDRAWN)
 
 
+@cache
+def channel_service() -> ChannelService:
+    from chalicelib.domain.channels import ChannelService
+
+    return ChannelService(surveys(), agency_directory())
+
+
 def reset() -> None:
     """Forget every built service (tests and the local stack change settings after import)."""
     from chalicelib.settings import reset_settings
@@ -305,6 +334,8 @@ def reset() -> None:
         reports_store,
         lake_store,
         submission_service,
+        attribution_signer,
+        attribution_issuer,
         screening_service,
         audit,
         audit_repository,
@@ -322,6 +353,7 @@ def reset() -> None:
         audit_reader,
         agency_directory,
         authoring_service,
+        channel_service,
         counting_service,
         lake_archive,
         reconcile_service,

@@ -9,7 +9,18 @@ from chalice import Blueprint, Response
 from chalicelib.api import request
 from chalicelib.api.http import html_response, json_error, text_response
 from chalicelib.api.operations import Answer, Param, api, page
-from chalicelib.api.params import EMBED, EMBED_AGENCY, INCLUDE_FLAGGED, RECEIPT, SCOPE, SURVEY_ID, VERSION
+from chalicelib.api.params import (
+    EMBED,
+    EMBED_AGENCY,
+    INCLUDE_FLAGGED,
+    LOCATION,
+    RECEIPT,
+    SCOPE,
+    SERVICE,
+    SURVEY_ID,
+    VERSION,
+    VIA,
+)
 
 citizen_pages = Blueprint(__name__)
 ANY = ["*/*"]
@@ -22,14 +33,15 @@ def home() -> Response:
     from chalicelib import wiring
     from chalicelib.web.pages import render_home
 
-    return html_response(render_home(wiring.surveys().list_current()), cache="max-age=60")
+    return html_response(render_home(wiring.surveys().list_current(), share=_share(None)), cache="max-age=60")
 
 
 @citizen_pages.route("/s/{survey_id}", methods=["GET"])
 @page(
     "surveyPage",
-    "The survey as an HTML form (works without JavaScript); embed=1 for an agency's widget",
-    params=(SURVEY_ID, EMBED, EMBED_AGENCY),
+    "The survey as an HTML form (works without JavaScript); embed=1 for an agency's widget. The server checks "
+    "agency, location, service and via and signs what holds into the form's attribution token",
+    params=(SURVEY_ID, EMBED, EMBED_AGENCY, LOCATION, SERVICE, VIA),
     answers=(Answer(200, "Form", media=HTML),),
     errors=(403, 404),
 )
@@ -38,8 +50,17 @@ def survey_page(survey_id: str) -> Response:
 
     survey, geography, response_id, started_at = _form_parts(survey_id)
     embed, agency = request.flag("embed"), request.query("agency")
+    token, attribution = _attribution(survey_id, embed, agency)
     body = render_survey_form(
-        survey, geography, response_id=response_id, started_at=started_at, embed=embed, agency=agency
+        survey,
+        geography,
+        response_id=response_id,
+        started_at=started_at,
+        embed=embed,
+        agency=agency,
+        attribution=token,
+        channel=attribution.channel,
+        share=None if embed else _share(survey),
     )
     return html_response(body, embed=embed, frame_ancestors=_frame_ancestors(embed, agency))
 
@@ -232,8 +253,34 @@ def _submit_form(survey_id: str, form: dict[str, list[str]], *, embed: bool, age
         errors=errors,
         embed=embed,
         agency=agency,
+        attribution=str(body.get("attribution") or ""),  # the form's own token again (checked when it is sent)
+        channel=str(body.get("channel") or ""),
     )
     return 400, page_html
+
+
+def _attribution(survey_id: str, embed: bool, agency: str | None) -> tuple[str, Any]:
+    """The form's signed attribution token: what the link says that the server finds true."""
+    from chalicelib import wiring
+
+    return wiring.attribution_issuer().issue(
+        survey_id,
+        agency=agency,
+        location=request.query("location"),
+        service=request.query("service"),
+        via=request.query("via"),
+        embed=embed,
+        referer=request.header("referer"),
+    )
+
+
+def _share(survey: Any) -> dict[str, Any]:
+    """Open Graph tags and the share block: absolute addresses from the deployment's public address."""
+    from chalicelib.api.console import _base_url
+    from chalicelib.domain.channels import share_meta
+
+    link = {name: request.query(name) for name in ("agency", "location", "service", "via")}
+    return share_meta(_base_url(), survey, link)
 
 
 def _frame_ancestors(embed: bool, agency: str | None) -> str | None:

@@ -288,6 +288,7 @@ def _nav(principal: Principal) -> dict[str, Any]:
     return {
         "users_agency": users,
         "audit": principal.can("audit.read", None),
+        "posters": principal.can("channel.print", OWN),  # the agency page's link to its QR codes and posters
         "surveys": principal.can("survey.manage", OWN),
     }
 

@@ -109,10 +109,13 @@ def audit_log_csv(_principal: Principal) -> Response:
     return text_response(wiring.audit_reader().csv(), "text/csv; charset=utf-8", disposition)
 
 
+SETTINGS_MAX_BYTES = 512 * 1024
+
+
 @officials_api.route("/admin/api/agencies/{agency}/settings", methods=["GET"], cors=True)
 @api(
     "getAgencySettings",
-    "An agency's embed origins",
+    "An agency's embed origins and locations (service counters, offices, web pages)",
     params=(AGENCY,),
     permission="agency.manage",
     agency_param="agency",
@@ -128,7 +131,7 @@ def get_agency_settings(_principal: Principal, agency: str) -> Response:
 @officials_api.route("/admin/api/agencies/{agency}/settings", methods=["PUT"], content_types=ANY, cors=True)
 @api(
     "putAgencySettings",
-    "Replace an agency's embed origins (audited; 409 if someone saved first)",
+    "Replace an agency's embed origins and, if given, its locations (audited; 409 if someone saved first)",
     params=(AGENCY,),
     permission="agency.manage",
     agency_param="agency",
@@ -141,9 +144,14 @@ def put_agency_settings(principal: Principal, agency: str) -> Response:
     from chalicelib.api.bodies import json_body
     from chalicelib.domain.clock import stamp
 
-    body = json_body(request.raw_body(), request.header("content-type"), "agency-settings")
+    # up to 200 locations with Vietnamese names (escaped \uXXXX by many clients): more than the usual 16 KB
+    body = json_body(
+        request.raw_body(), request.header("content-type"), "agency-settings", max_bytes=SETTINGS_MAX_BYTES
+    )
     actor = principal.actor("agency.manage")
-    saved = wiring.agency_service().set_embed_origins(actor, agency, body["embed_origins"], body["version"], stamp())
+    saved = wiring.agency_service().save(
+        actor, agency, body["version"], stamp(), origins=body["embed_origins"], locations=body.get("locations")
+    )
     return json_response(saved.to_dict())
 
 

@@ -67,7 +67,11 @@ def _document(routes: tuple[tuple[str, str, str], ...]) -> str:
                 "description": "Surveys, submissions, live results and the officials' administration of the Ministry of "
                 "Home Affairs' PAR/SIPAS platform. Errors carry a stable code, a Vietnamese message and an English one. "
                 "Officials' routes need an OpenID Connect bearer token (x-permission, x-roles and x-scope say which); "
-                "console pages need the console's session cookie.",
+                "console pages need the console's session cookie. "
+                "Attribution of a response (agency, location, service, channel widget/qr/link) is recorded only from the "
+                "signed `attribution` token that GET /s/{survey_id} puts in its form (valid 7 days, for that survey): a "
+                "direct API client without one gets its channel recorded only if it is web, api, field or paper (else "
+                "web), no agency and no location; its answers are accepted all the same.",
             },
             "paths": paths,
             "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": _components()},

@@ -47,3 +47,21 @@ SAVED = Param("saved", "query", "1 after a change was saved (shows a notice)", {
 FROM_SEQ = Param(
     "from_seq", "query", "First sequence number (default 1)", {"type": "string", "pattern": "^[0-9]{1,12}$"}
 )
+LOCATION = Param(
+    "location",
+    "query",
+    "One of the agency's location codes (service counter, office, web page); recorded only if it is the agency's",
+    {"type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"},
+)
+SERVICE = Param(
+    "service",
+    "query",
+    "The public service or procedure (its code), e.g. 1.001234; default: the location's own",
+    {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"},
+)
+VIA = Param(
+    "via",
+    "query",
+    "How the citizen reached the form: link, qr (a printed code) or widget (embed=1 implies widget)",
+    {"type": "string", "enum": ["link", "qr", "widget"]},
+)

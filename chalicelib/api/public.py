@@ -47,7 +47,8 @@ def get_survey(survey_id: str) -> Response:
 @public_api.route("/surveys/{survey_id}/responses", methods=["POST"], content_types=ANY, cors=True)
 @api(
     "submitResponse",
-    "Submit a response; a retry with the same id returns the same receipt",
+    "Submit a response; a retry with the same id returns the same receipt. Agency, location and the widget, qr "
+    "and link channels are taken only from a valid `attribution` token (see the description of the API)",
     params=(SURVEY_ID,),
     body="Submission",
     answers=(

@@ -4,6 +4,15 @@ Inserts, screening, corrections and purges are then one rule. Counters are kept 
 scope (national, province, commune — the sampling unit after 2025) and status, so results can be
 shown with and without flagged responses. An aggregate item is (pk = survey#version#scope,
 sk = status#page); a page holds at most PAGE_CELLS counters.
+
+Attribution (where responses came from, chalicelib/domain/attribution.py) has its own aggregate key per
+survey version, pk = survey#version#attr, so that no scope's pages change shape:
+
+- sk = status#all: `n`, `ch:<channel>`, `ag:<agency>` (`ag:-` for responses without one). Channels are
+  few and agencies a bounded reference list (~100), so one item holds them.
+- sk = status#ag#<agency>: that agency's `n`, `ch:<channel>` and `loc:<location>` (`loc:-` without one).
+  Location codes are open-ended but each agency keeps at most MAX_LOCATIONS (agencies.py) and a token
+  names only a registered one, so an agency's item stays small; an agency official reads only its own.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ Counts = dict[str, int]
 Delta = dict[ItemKey, Counts]
 
 NATIONAL = "all"
+ATTRIBUTION = "attr"  # the pk suffix of the attribution counters
+NO_VALUE = "-"  # the cell of responses without an agency (ag:-) or a location (loc:-)
 UNIT_PREFIX = "c"  # the commune: the sampling unit since the 2025 reform, with a reduced layout
 
 
@@ -37,18 +48,36 @@ def aggregate_sk(status: str, page: int) -> str:
     return f"{status}#{page:02d}"
 
 
+def attribution_sk(status: str, agency: str | None = None) -> str:
+    return f"{status}#ag#{agency}" if agency else f"{status}#{NATIONAL}"
+
+
+def attribution_contribution(response: Response) -> Delta:
+    """Counts by channel and agency (one item per status), and by channel and location within the agency."""
+    pk = aggregate_pk(response.survey_key, ATTRIBUTION)
+    channel = f"ch:{response.channel}"
+    out: Delta = {(pk, attribution_sk(response.status)): {"n": 1, channel: 1, f"ag:{response.agency or NO_VALUE}": 1}}
+    if response.agency:
+        out[(pk, attribution_sk(response.status, response.agency))] = {
+            "n": 1,
+            channel: 1,
+            f"loc:{response.location or NO_VALUE}": 1,
+        }
+    return out
+
+
 def contribution(response: Response | None, survey: Survey | None) -> Delta:
     """What one response adds to the counters. Unscreened responses only count as 'received'."""
     if response is None or survey is None:
         return {}
-    out: Delta = {}
+    if response.status not in (RECEIVED, *SCREENED):
+        return {}  # e.g. a withdrawn response: counted nowhere
+    out: Delta = attribution_contribution(response)
     if response.status == RECEIVED:
         # Pending work is watched nationally and per province; communes would triple the writes of inserts.
         for scope in scopes_of(response)[:2]:
             out[(aggregate_pk(response.survey_key, scope), aggregate_sk(RECEIVED, 0))] = {"n": 1}
         return out
-    if response.status not in SCREENED:
-        return out  # e.g. a withdrawn response: counted nowhere
     page_of = survey.page_of()
     cells: Counts = {"n": 1}
     for item in survey.items:

@@ -39,6 +39,10 @@ class Response:
     honeypot: str = ""
     identifiers: dict[str, str] = field(default_factory=dict)  # name -> keyed HMAC (phone, device, ip)
     hmac_key_id: str = ""
+    # Where it came from, as the server vouched for it (chalicelib/domain/attribution.py); None: not proven
+    agency: str | None = None
+    location: str | None = None  # one of the agency's location codes
+    service: str | None = None
 
     @property
     def survey_key(self) -> str:
@@ -59,7 +63,7 @@ class Response:
             "received_at": self.received_at,
             "content_hash": self.content_hash,
         }
-        for name in ("commune", "screened_at", "hmac_key_id", "honeypot"):
+        for name in ("commune", "screened_at", "hmac_key_id", "honeypot", "agency", "location", "service"):
             value = getattr(self, name)
             if value:
                 item[name] = value
@@ -93,6 +97,9 @@ class Response:
                 honeypot=str(item.get("honeypot", "")),
                 identifiers=dict(item.get("identifiers") or {}),
                 hmac_key_id=str(item.get("hmac_key_id", "")),
+                agency=_optional(item.get("agency")),
+                location=_optional(item.get("location")),
+                service=_optional(item.get("service")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, MalformedResponse):
@@ -110,6 +117,10 @@ class Response:
         except ValueError:
             return None
         return max(seconds, 0.0)
+
+
+def _optional(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 def duration_bucket(seconds: float) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from statistics import fmean
 from typing import Any, Protocol
 
-from chalicelib.domain.aggregation import NATIONAL, UNIT_PREFIX, aggregate_pk
+from chalicelib.domain.aggregation import ATTRIBUTION, NATIONAL, NO_VALUE, UNIT_PREFIX, aggregate_pk, attribution_sk
 from chalicelib.domain.errors import InvalidScope, NotFound
 from chalicelib.domain.responses import ACCEPTED, FLAGGED, RECEIVED, REJECTED, STATUSES
 from chalicelib.domain.survey import Item, Survey
@@ -196,6 +196,53 @@ def _distributions(survey: Survey, counts: dict[str, int], texts: dict[str, dict
 class AggregateReader(Protocol):
     def scope_items(self, pk: str) -> list[dict[str, Any]]: ...
 
+    def get_items(self, keys: Iterable[tuple[str, str]]) -> list[dict[str, Any]]: ...
+
+
+CHANNEL_LABELS = {
+    "web": "Cổng khảo sát",
+    "widget": "Phiếu nhúng trên trang của cơ quan",
+    "qr": "Mã QR tại điểm tiếp nhận",
+    "link": "Đường dẫn của cơ quan",
+    "field": "Điều tra viên",
+    "paper": "Phiếu giấy",
+    "api": "Ứng dụng khác (API)",
+}
+COUNTED_STATUSES = (RECEIVED, ACCEPTED, FLAGGED, REJECTED)
+
+
+def attribution_counts(items: Iterable[dict[str, Any]], agency: str | None) -> dict[str, Any]:
+    """Responses by channel and agency (national items), or by channel and location (one agency's items).
+
+    Each row has every response counted (`n`, whatever its screening status) and the `accepted` ones.
+    """
+    wanted = attribution_sk("", agency)  # '#all' or '#ag#P01' after the status
+    groups: dict[str, dict[str, dict[str, int]]] = {"": {}, "ch": {}, "ag": {}, "loc": {}}
+    for item in items:
+        status, _, rest = str(item["sk"]).partition("#")
+        if status not in COUNTED_STATUSES or f"#{rest}" != wanted:
+            continue
+        for cell, value in item.items():
+            kind, _, key = ("", "", "") if cell == "n" else str(cell).partition(":")
+            if kind not in groups:
+                continue
+            row = groups[kind].setdefault(key, {"n": 0, "accepted": 0})
+            row["n"] += int(value)
+            row["accepted"] += int(value) if status == ACCEPTED else 0
+    total = groups[""].get("", {"n": 0, "accepted": 0})
+
+    def rows(kind: str, name: str) -> list[dict[str, Any]]:
+        ordered = sorted(groups[kind].items(), key=lambda kv: (-kv[1]["n"], kv[0]))
+        return [{name: None if key == NO_VALUE else key, **counts} for key, counts in ordered if counts["n"]]
+
+    out: dict[str, Any] = {"agency": agency, **total, "by_channel": rows("ch", "channel")}
+    for row in out["by_channel"]:
+        row["label"] = CHANNEL_LABELS.get(row["channel"], row["channel"])
+    out["by_agency" if agency is None else "by_location"] = (
+        rows("ag", "agency") if agency is None else rows("loc", "location")
+    )
+    return out
+
 
 class SurveyVersions(Protocol):
     def list_current(self) -> list[Survey]: ...
@@ -206,8 +253,15 @@ class SurveyVersions(Protocol):
 class ResultsService:
     """Live results of a survey in a scope, and the officials' dashboards, read from the aggregates only."""
 
-    def __init__(self, surveys: SurveyVersions, aggregates: AggregateReader, geography: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        surveys: SurveyVersions,
+        aggregates: AggregateReader,
+        geography: Callable[[], Any],
+        names: Callable[[str | None], dict[str, str]] | None = None,
+    ) -> None:
         self._surveys, self._aggregates, self._geography = surveys, aggregates, geography
+        self._names = names  # agency codes to names (agency None), or an agency's location codes to names
 
     def results(
         self, survey_id: str, scope: str | None, include_flagged: bool, version: str | None = None
@@ -246,11 +300,35 @@ class ResultsService:
             )
         return {"agency": agency or "national", "scope": scope, "surveys": surveys}
 
+    def attribution(self, agency: str | None) -> list[dict[str, Any]]:
+        """Where the responses to each current survey version came from: nationally by channel and agency;
+        for an agency, its own responses by channel and location (pk survey#version#attr, aggregation.py)."""
+        out = []
+        names = self._names(agency) if self._names else {}
+        for survey in self._surveys.list_current():
+            pk = aggregate_pk(survey.key, ATTRIBUTION)
+            if agency is None:
+                items = self._aggregates.scope_items(pk)
+            else:
+                items = self._aggregates.get_items((pk, attribution_sk(s, agency)) for s in COUNTED_STATUSES)
+            counts = attribution_counts(items, agency)
+            for row in counts.get("by_agency", counts.get("by_location", [])):
+                code = row.get("agency", row.get("location"))
+                row["name"] = names.get(code) if code else None
+            out.append({"id": survey.id, "version": survey.version, "title": survey.definition["title"], **counts})
+        return out
+
     def console_dashboard(self, principal: Any) -> dict[str, Any]:
-        """The console's dashboard follows the matrix: counts only for roles with results.read on their scope."""
+        """The console's dashboard follows the matrix: counts only for roles with results.read on their scope.
+
+        Attribution (by channel, agency, location) is shown nationally, or for the official's own agency,
+        a ministry included: its counters and pages are its own even where its results are by place.
+        """
         agency = None if principal.can("console.view", None) else principal.agency
         if not principal.can("results.read", agency):
             return {"agency": agency or "national", "scope": "none", "surveys": [], "why": "no_results_permission"}
         if agency is not None and not agency.startswith("P"):  # a ministry: results are by place, not by ministry
-            return {"agency": agency, "scope": "none", "surveys": [], "why": "no_area"}
-        return self.dashboard(agency)
+            board = {"agency": agency, "scope": "none", "surveys": [], "why": "no_area"}
+        else:
+            board = self.dashboard(agency)
+        return {**board, "attribution": self.attribution(agency)}

@@ -54,7 +54,7 @@ def screen_response(response: Response, survey: Survey, durations: DurationStats
 
     seconds = response.duration_seconds()
     if seconds is None:
-        if response.channel in ("web", "widget"):
+        if response.channel in ("web", "widget", "qr", "link"):  # browser forms always send timing
             reasons.append(NO_TIMING)
     else:
         answered = sum(1 for item in survey.items if item.id in response.answers)

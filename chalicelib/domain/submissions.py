@@ -7,11 +7,12 @@ import hmac
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.attribution import AttributionSigner, attribute
 from chalicelib.domain.clock import stamp, utcnow
 from chalicelib.domain.errors import (
     BodyTooLarge,
@@ -157,10 +158,13 @@ class SubmissionService:
         hasher: IdentifierHasher,
         max_body_bytes: int = 65536,
         clock: Callable[[], datetime] | None = None,
+        attribution: AttributionSigner | None = None,
+        embed_origins: Callable[[str], Iterable[str]] | None = None,
     ) -> None:
         self._catalog, self._store, self._locations = catalog, store, locations
         self._hasher, self._max_body = hasher, max_body_bytes
         self._clock = clock or utcnow
+        self._attribution, self._embed_origins = attribution, embed_origins  # no signer: no token holds
 
     def parse_body(self, raw: bytes | str | None, content_type: str | None) -> dict[str, Any]:
         return parse_json_object(raw, content_type or "application/json", self._max_body)
@@ -233,13 +237,28 @@ class SubmissionService:
         paradata = dict(body.get("paradata") or {})
         if client.user_agent:
             paradata["user_agent"] = client.user_agent[:256]
+        origin = attribute(
+            body.get("attribution"),
+            body["channel"],
+            survey.id,
+            self._attribution,
+            self._embed_origins,
+            paradata.get("embed_origin"),
+        )
+        form_id = origin.notes.pop("form_id", None)
+        if form_id:  # links the responses sent from one rendered form, like a device id: kept hashed only
+            identifiers["form_id"] = self._hasher("form_id", form_id)
+        paradata.update(origin.notes)
         return Response(
             response_id=body["id"],
             survey_id=survey.id,
             survey_version=survey.version,
             status=RECEIVED,
             answers=answers,
-            channel=body["channel"],
+            channel=origin.channel,
+            agency=origin.agency,
+            location=origin.location,
+            service=origin.service,
             province=body["province"],
             commune=body.get("commune"),
             paradata=paradata,

@@ -46,6 +46,8 @@ LANGUAGE_NAMES = {
 _NAME_TO_CODE = {
     **{name.casefold(): code for code, name in LANGUAGE_NAMES.items()},
     "vietnamese": "vi",
+    "tieng viet": "vi",
+    "tieng anh": "en",
     "tiếng anh": "en",
     "french": "fr",
     "chinese": "zh",
@@ -90,8 +92,16 @@ def write_xlsform(definition: dict[str, Any]) -> bytes:
 
 
 def language_code(spec: str) -> str | None:
-    """'Tiếng Việt (vi)', 'vi', 'English' -> the language code, or None when it cannot be told."""
-    spec = spec.strip()
+    """'Tiếng Việt (vi)', 'vi', 'English' -> the language code, or None when it cannot be told.
+
+    Vietnamese is the platform's first language, so its regional and unaccented spellings ('vi-VN',
+    'Tieng Viet') are read as 'vi'.
+    """
+    code = _language_code(spec.strip())
+    return "vi" if code and code.lower().startswith("vi-") else code
+
+
+def _language_code(spec: str) -> str | None:
     if _CODE_RE.match(spec):
         return spec
     if re.fullmatch(r"[A-Za-z]{2,3}", spec):  # 'EN': pyxform reads headers case-insensitively
@@ -99,7 +109,10 @@ def language_code(spec: str) -> str | None:
     found = _CODE_IN_NAME_RE.search(spec)
     if found:
         return found.group(1)
-    return _NAME_TO_CODE.get(spec.casefold())
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFD", spec.casefold()) if not unicodedata.combining(c))
+    return _NAME_TO_CODE.get(spec.casefold()) or _NAME_TO_CODE.get(plain.replace("đ", "d"))
 
 
 def language_label(code: str) -> str:

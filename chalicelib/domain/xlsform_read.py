@@ -146,11 +146,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không nhận ra ngôn ngữ «{spec}»; hãy ghi theo dạng «Tên (mã)», ví dụ label::Tiếng Việt (vi).",
         "Unknown language «{spec}»; write it as «Name (code)», e.g. label::English (en).",
     ),
-    "no_vietnamese_column": (
-        "Không có cột tiếng Việt: thêm cột «{col}::Tiếng Việt (vi)» (hoặc «{col}» khi tiếng Việt là ngôn ngữ mặc định).",
-        "No Vietnamese column: add «{col}::Tiếng Việt (vi)» (or «{col}» when Vietnamese is the default language).",
-    ),
-    "no_vietnamese": ("Thiếu {what_vi} bằng tiếng Việt.", "The {what_en} has no Vietnamese text."),
+    "no_label": ("Thiếu {what_vi} (ô trống ở mọi ngôn ngữ).", "The {what_en} is empty in every language."),
     "one_settings_row": (
         "Trang tính «settings» chỉ có một dòng giá trị (dòng 2).",
         "The «settings» sheet has a single row of values (row 2).",
@@ -162,10 +158,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_form_id": (
         "Mã phiếu «{value}» không hợp lệ: chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang (3–63 ký tự).",
         "Survey id «{value}» is not valid: use lowercase letters, digits and hyphens (3-63 characters).",
-    ),
-    "bad_version": (
-        "Phiên bản «{value}» phải là số nguyên dương.",
-        "Version «{value}» must be a positive whole number.",
     ),
     "bad_kind": (
         "Loại phiếu (kind) phải là regular, adhoc hoặc consultation.",
@@ -463,7 +455,6 @@ class Reader:
         self.default_language = "vi"
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.ids: dict[str, int] = {}  # question and matrix-row ids -> survey row
-        self.missing_columns: set[tuple[str, str]] = set()  # (sheet, column) with no Vietnamese column, reported
         self.group_rows: dict[str, int] = {}  # group names -> survey row
         self.expressions: list[Expression] = []
         self.survey = Sheet(SURVEY, [], [])
@@ -538,15 +529,18 @@ class Reader:
         return {code: found[code] for code in self.languages if code in found}
 
     def required_text(self, sheet: Sheet, row: Row, base: str, what_vi: str, what_en: str) -> dict[str, str]:
-        """A text that must have Vietnamese: its cell is reported when empty, the column once when missing."""
+        """A text that must exist in some language: its cell is reported when empty in every language.
+
+        A text without Vietnamese imports (a draft of a form written in English, say); publishing is refused
+        until every language the survey lists, Vietnamese first, is filled (Survey.missing_translations).
+        """
         text = self.text(sheet, row, base)
-        if "vi" not in text:
-            header = next((h for h, code in sheet.columns.get(base, []) if code == "vi"), None)
-            if header is not None:
-                self.add(sheet, row.number, header, "no_vietnamese", what_vi=what_vi, what_en=what_en)
-            elif (sheet.title, base) not in self.missing_columns:
-                self.missing_columns.add((sheet.title, base))
-                self.add(sheet, 1, sheet.header(base) or base, "no_vietnamese_column", col=base)
+        if not text:
+            headers = [h for h, _ in sheet.columns.get(base, [])]
+            vi = next((h for h, code in sheet.columns.get(base, []) if code == "vi"), None)
+            self.add(
+                sheet, row.number, vi or (headers[0] if headers else base), "no_label", what_vi=what_vi, what_en=what_en
+            )
         return text
 
     # ----------------------------------------------------------------------- settings
@@ -586,12 +580,11 @@ class Reader:
         elif not SURVEY_ID_RE.match(survey_id):
             bad("form_id", "bad_form_id", value=survey_id)
         definition["id"] = survey_id
-        version = value("version") or "1"
-        if version.isdigit() and int(version) >= 1:
-            definition["version"] = int(version)
-        else:
-            bad("version", "bad_version", value=version)
-            definition["version"] = 1
+        # The platform numbers a survey's versions itself (the authoring service gives an upload its number);
+        # an XLSForm's own 'version' is often a date stamp (KoboToolbox: 2026113001) or text ('v2', '1.3').
+        # A small whole number is kept (exports round-trip); anything else reads as 1.
+        version = value("version")
+        definition["version"] = int(version) if version.isdigit() and 1 <= int(version) < 10**6 else 1
         for key in ("kind", "owner_agency"):
             if value(key):
                 definition[key] = value(key)
@@ -608,15 +601,11 @@ class Reader:
         title = self.text(sheet, row, "survey_title")
         if value("form_title"):
             title = {self.default_language: value("form_title"), **title}
-        if "vi" not in title:
-            if title:
-                bad("form_title", "no_vietnamese", what_vi="tên phiếu", what_en="survey title")
+        if not title:
             title["vi"] = survey_id or "?"  # pyxform's rule too: no form_title, the form id is the title
         definition["title"] = {code: title[code] for code in self.languages if code in title}
         description = self.text(sheet, row, "description")
         if description:
-            if "vi" not in description:
-                bad("description", "no_vietnamese", what_vi="phần giới thiệu", what_en="description")
             definition["description"] = description
         for key in ("opens_at", "closes_at"):
             if value(key):

@@ -262,7 +262,7 @@ class _Writer:
     def settings(self) -> tuple[list[tuple[str, str | None]], Cells]:
         d = self.definition
         row: Cells = {
-            ("form_title", None): d["title"]["vi"],
+            ("form_title", None): d["title"].get("vi", ""),  # a draft may lack Vietnamese
             ("form_id", None): d["id"],
             ("version", None): str(d["version"]),
             ("default_language", None): language_label("vi"),

@@ -1,4 +1,4 @@
-"""Agency settings in DynamoDB (one item per agency), with a short cache for the widget pages' CSP."""
+"""Agency settings in DynamoDB (one item per agency), with a short cache for the widget pages' CSP and forms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from chalicelib.domain.agencies import AgencySettings
+from chalicelib.domain.agencies import AgencySettings, Location
 from chalicelib.settings import settings
 from chalicelib.store.aws import client
 
@@ -18,7 +18,19 @@ def _from_item(item: dict[str, Any]) -> AgencySettings:
         version=int(item.get("version", {}).get("N", "0")),
         updated_at=item.get("updated_at", {}).get("S"),
         updated_by=item.get("updated_by", {}).get("S"),
+        locations=tuple(_location(v["M"]) for v in item.get("locations", {}).get("L", [])),
     )
+
+
+def _location(m: dict[str, Any]) -> Location:
+    return Location(m["code"]["S"], m["name"]["S"], m["kind"]["S"], m.get("service", {}).get("S"))
+
+
+def _location_item(location: Location) -> dict[str, Any]:
+    m = {"code": {"S": location.code}, "name": {"S": location.name}, "kind": {"S": location.kind}}
+    if location.service:
+        m["service"] = {"S": location.service}
+    return {"M": m}
 
 
 class AgencySettingsRepository:
@@ -29,6 +41,7 @@ class AgencySettingsRepository:
         self._ttl = cache_seconds
         self._lock = threading.Lock()
         self._origins: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._cached: dict[str, tuple[float, AgencySettings]] = {}
 
     def get(self, agency: str) -> AgencySettings:
         item = (
@@ -61,6 +74,8 @@ class AgencySettingsRepository:
             "embed_origins": {"L": [{"S": o} for o in new.embed_origins]},
             "version": {"N": str(new.version)},
         }
+        if new.locations:
+            item["locations"] = {"L": [_location_item(loc) for loc in new.locations]}
         if new.updated_at:
             item["updated_at"] = {"S": new.updated_at}
         if new.updated_by:
@@ -70,7 +85,19 @@ class AgencySettingsRepository:
             put["ExpressionAttributeValues"] = values
         with self._lock:
             self._origins.pop(new.agency, None)
+            self._cached.pop(new.agency, None)
         return {"Put": put}
+
+    def cached(self, agency: str) -> AgencySettings:
+        """For rendering citizens' forms (CSP, attribution): read at most once a minute per agency per container."""
+        now = time.monotonic()
+        hit = self._cached.get(agency)
+        if hit and now - hit[0] < self._ttl:
+            return hit[1]
+        found = self.get(agency)
+        with self._lock:
+            self._cached[agency] = (now, found)
+        return found
 
     def embed_origins(self, agency: str) -> tuple[str, ...]:
         """For the widget page's frame-ancestors: read at most once a minute per agency per container."""

@@ -85,6 +85,9 @@ def response_model() -> Any:
         honeypot = UnicodeAttribute(null=True)
         identifiers = MapAttribute(null=True)  # type: ignore[var-annotated]
         hmac_key_id = UnicodeAttribute(null=True)
+        agency = UnicodeAttribute(null=True)
+        location = UnicodeAttribute(null=True)
+        service = UnicodeAttribute(null=True)
         by_survey = BySurvey()
 
     return ResponseModel

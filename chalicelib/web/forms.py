@@ -49,7 +49,7 @@ def form_to_submission(survey: Survey, form: dict[str, list[str]]) -> dict[str, 
         "answers": reachable_answers(survey, _answers(survey, form)),
         "paradata": paradata,
     }
-    for name in ("commune", "website"):
+    for name in ("commune", "website", "attribution"):
         if first(name):
             body[name] = first(name)
     return body

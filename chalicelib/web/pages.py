@@ -75,7 +75,8 @@ def _render(template: str, **context: Any) -> str:
 def _vi(text: Any) -> str:
     """The Vietnamese of a {"vi", "en"} text (or the text itself)."""
     if isinstance(text, dict):
-        return str(text.get("vi") or text.get("en") or "")
+        # a draft may lack Vietnamese (publishing is refused until it has it): show what it has
+        return str(text.get("vi") or text.get("en") or next((v for v in text.values() if v), ""))
     return "" if text is None else str(text)
 
 
@@ -115,9 +116,12 @@ def _vn_time(value: str | None) -> str:
 
 
 # --- pages -------------------------------------------------------------------------------------
-def render_home(surveys: list[Survey]) -> str:
-    """Portal home: the open surveys, each with links to its form, its live results and the reports."""
-    return _render("home.html", surveys=[s for s in surveys if s.is_open()])
+def render_home(surveys: list[Survey], share: dict[str, Any] | None = None) -> str:
+    """Portal home: the open surveys, each with links to its form, its live results and the reports.
+
+    `share`: the Open Graph tags (chalicelib/domain/channels.py share_meta).
+    """
+    return _render("home.html", surveys=[s for s in surveys if s.is_open()], share=share)
 
 
 def render_survey_form(
@@ -131,6 +135,9 @@ def render_survey_form(
     embed: bool = False,
     agency: str | None = None,
     preview: bool = False,
+    attribution: str = "",
+    channel: str = "",
+    share: dict[str, Any] | None = None,
 ) -> str:
     """The survey as an accessible form that works without JavaScript (form.js only enhances it).
 
@@ -138,6 +145,11 @@ def render_survey_form(
     form.js pages it by section and evaluates the conditions of <script id="logic"> (Survey.client_logic).
 
     preview: the console's "Xem trước" of a version (a draft too): the same form, a banner, no sending.
+
+    `share`: the Open Graph tags and the "Chia sẻ" block (chalicelib/domain/channels.py share_meta); never in a widget.
+
+    `attribution` is the server's signed token of where the form was opened (chalicelib/domain/attribution.py):
+    a hidden field that both the form post and form.js send back as the submission's `attribution`.
     """
     vals = {k: _as_list(v) for k, v in (values or {}).items()}
     errors = dict(errors or {})
@@ -159,9 +171,10 @@ def render_survey_form(
         hidden={
             "id": response_id,
             "survey_version": str(survey.version),
-            "channel": "widget" if embed else "web",
+            "channel": channel or ("widget" if embed else "web"),
             "started_at": started_at,
             "page_ms": "",
+            **({"attribution": attribution} if attribution else {}),
         },
         action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
@@ -176,6 +189,7 @@ def render_survey_form(
         embed=embed,
         script=True,
         preview=preview,
+        share=None if embed else share,
     )
 
 
@@ -445,6 +459,7 @@ def render_my_response(mine: dict[str, Any], notice: str = "") -> str:
 
 
 # --- console: agencies and accounts ---------------------------------------------------------------
+LOCATION_KINDS = {"counter": "Quầy", "office": "Trụ sở", "page": "Trang web"}
 AGENCY_KINDS = {"ministry": "Bộ", "ministry_level": "Cơ quan ngang bộ", "province": "Tỉnh, thành phố"}
 
 
@@ -463,10 +478,13 @@ def render_admin_agency(
     console: Any,
     error: Any = None,
     draft: str = "",
+    draft_locations: str = "",
     notice: str = "",
 ) -> str:
     return _render(
         "admin_agency.html",
+        draft_locations=draft_locations,
+        location_kinds=LOCATION_KINDS,
         agency=agency,
         current=current,
         snippets=snippets,
@@ -539,3 +557,9 @@ def render_admin_user(
         notice=notice,
         temporary_password=temporary_password,
     )
+
+
+# --- console: share channels ----------------------------------------------------------------------
+def render_admin_channels(view: dict[str, Any], console: Any) -> str:
+    """An agency's locations, each with its open surveys' link, QR code and printable poster."""
+    return _render("admin_channels.html", agency=view["agency"], locations=view["locations"], console=console)

@@ -789,6 +789,7 @@ class LocalStack:
         try:
             with requests.Session() as session:
                 for submission in generate_submissions(definition, load_geography("vn-2025"), n, seed=7):
+                    _vouch_for_widget(survey_id, submission)
                     response = session.post(
                         f"{self.api_url}/surveys/{survey_id}/responses", json=submission, timeout=30
                     )
@@ -810,3 +811,18 @@ class LocalStack:
 def _table_of(stream_arn: str) -> str:
     """The table name in a stream ARN (arn:aws:dynamodb:region:account:table/NAME/stream/LABEL)."""
     return stream_arn.split("/")[1]
+
+
+def _vouch_for_widget(survey_id: str, submission: dict[str, Any]) -> None:
+    """The demo's widget submissions carry the token their province's widget page would have given them
+    (chalicelib/domain/attribution.py), so the dashboard's attribution has something to show."""
+    from chalicelib import wiring
+    from chalicelib.domain.attribution import Attribution
+    from chalicelib.domain.clock import stamp
+
+    if submission.get("channel") != "widget":
+        return
+    found = Attribution(
+        survey_id, "widget", agency=f"P{submission['province']}", rendered_at=stamp(), form_id=submission["id"]
+    )
+    submission["attribution"] = wiring.attribution_signer().sign(found)

@@ -14,6 +14,7 @@ from infra.local.demo_site import DemoSite
 from tests.e2e.conftest import open_page
 
 pytestmark = pytest.mark.e2e
+INLINE = "div[data-par-survey]:not([data-par-mode]) iframe"  # the demo's inline widget (in its shadow root)
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +54,23 @@ def test_only_the_agencys_registered_origins_can_frame_its_widget(browser, live_
 
     # The registered origin: the widget shows the form and grows to its height (frame.js -> embed.js).
     page = open_page(browser, f"{allowed}/", page_errors)
-    frame = page.frame_locator("iframe")
+    frame = page.frame_locator(INLINE)
     frame.locator("form#survey").wait_for(state="visible", timeout=15000)
     # (the form shows one section at a time: the iframe takes the first page's height, more than its 480 px minimum)
-    inner = page.frames[1].evaluate("document.documentElement.scrollHeight")
+    inner = next(f for f in page.frames if "/s/sipas-2026" in f.url).evaluate("document.documentElement.scrollHeight")
     assert inner > 480
-    page.wait_for_function(f"() => parseInt(document.querySelector('iframe').style.height || '0') === {inner}")
+    page.wait_for_function(
+        "inner => parseInt(document.querySelector('[data-par-survey]:not([data-par-mode])')"
+        ".shadowRoot.querySelector('iframe').style.height || '0') === inner",
+        arg=inner,
+    )
     assert not [e for e in page_errors if "frame-ancestors" in e]
+    # Its form carries the server's attribution: the widget of Hà Nội, framed (Referer) by the registered site.
+    from chalicelib import wiring
+
+    token = frame.locator("input[name=attribution]").get_attribute("value")
+    found = wiring.attribution_signer().verify(token or "", "sipas-2026")
+    assert (found.channel, found.agency, found.embed_origin) == ("widget", "P01", allowed)
 
     # The same page at another origin (127.0.0.1 is not registered): the browser refuses to frame it.
     errors: list[str] = []

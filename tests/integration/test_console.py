@@ -117,13 +117,15 @@ def test_sign_in_failures_lock_the_account_without_revealing_which_accounts_exis
 
 def test_make_run_registers_its_demo_portal_through_the_audited_service(live_stack):
     from chalicelib import wiring
-    from infra.local.demo_site import register
+    from infra.local.demo_site import LOCATIONS, register
 
     register("http://localhost:59999", agency="P46")
     register("http://localhost:59999", agency="P46")  # a restart: nothing new
-    assert "http://localhost:59999" in wiring.agency_service().settings("P46").embed_origins
+    settings = wiring.agency_service().settings("P46")
+    assert "http://localhost:59999" in settings.embed_origins
+    assert [loc.code for loc in settings.locations] == [loc["code"] for loc in LOCATIONS]  # the demo's page and counter
     seeded = [e for e in wiring.audit_repository().entries() if e.target_id == "P46" and e.actor.sub == "local-seed"]
-    assert len(seeded) == 1 and seeded[0].action == "agency.embed_origins"
+    assert len(seeded) == 1 and seeded[0].action == "agency.settings"  # origins and locations, one audited change
 
 
 def test_an_ended_ministry_is_shown_but_offers_no_editing(live_stack):

@@ -29,6 +29,14 @@ def _same_settings(agency: str) -> dict[str, Any]:
     return {"embed_origins": list(current.embed_origins), "version": current.version}
 
 
+def _same_location_lines(agency: str) -> str:
+    """The agency's current locations as the console's textarea holds them: saving them again is a no-op."""
+    from chalicelib import wiring
+    from chalicelib.domain.agencies import location_lines
+
+    return location_lines(wiring.agency_service().settings(agency).locations)
+
+
 # How each route is called in the walk, and what "allowed" answers. Writes are sent as no-ops (the
 # same roles again, an empty list over an empty one) or refused by validation after the permission
 # check (an invalid e-mail), so the walk changes nothing that other tests rely on.
@@ -53,6 +61,13 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
         lambda agency: {
             "origins": "\n".join(_same_settings(agency)["embed_origins"]),
+            "version": str(_same_settings(agency)["version"]),
+        },
+        303,
+    ),
+    "admin_agency_locations": (
+        lambda agency: {
+            "locations": _same_location_lines(agency),
             "version": str(_same_settings(agency)["version"]),
         },
         303,
@@ -95,7 +110,7 @@ def call(url: str, method: str, token: str | None, body: Any = None, cookie: str
     headers = {"Authorization": f"Bearer {token}", "Accept": "*/*"} if token else {"Accept": "*/*"}
     data = None
     if cookie is not None:
-        headers = {"Cookie": cookie, "Accept": "*/*"}
+        headers = {"Cookie": cookie, "Accept": "*/*"}  # as a browser: a poster (PDF) is binary
         if method == "POST":
             data = urllib.parse.urlencode(body or {}).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -127,8 +142,21 @@ def _roles(user: Any) -> list[str]:
     return list(getattr(user, "roles", None) or [user.role])
 
 
+@pytest.fixture(autouse=True)
+def _a_counter_to_print(live_stack: Any) -> None:
+    """Routes that name a location (a counter's poster) walk one that both walked agencies have."""
+    from tests.integration.test_channels import ensure_counter
+
+    for agency in ("P01", OUT_OF_SCOPE):
+        ensure_counter(agency)
+
+
 def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
-    url = path.replace("{survey_id}", "sipas-2026").replace("{version}", "1")
+    from tests.integration.test_channels import COUNTER
+
+    url = (
+        path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"])).replace("{version}", "1")
+    )
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:

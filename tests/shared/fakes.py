@@ -195,6 +195,9 @@ class FakeAgencySettingsStore:
 
         return self.items.get(agency) or AgencySettings(agency)
 
+    def cached(self, agency: str) -> Any:
+        return self.get(agency)
+
     def all(self) -> dict[str, Any]:
         return dict(self.items)
 

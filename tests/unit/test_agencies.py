@@ -514,6 +514,7 @@ def test_settings_of_a_known_agency_never_saved(h: Harness):
     assert h.service.settings("M-BNV").to_dict() == {
         "agency": "M-BNV",
         "embed_origins": [],
+        "locations": [],
         "version": 0,
         "updated_at": None,
         "updated_by": None,

@@ -66,7 +66,7 @@ def test_a_purge_removes_everything_it_added(survey):
 def test_counts_are_kept_per_scope_and_status(survey):
     flagged = contribution(response(survey, "flagged"), survey)
     pks = {pk for pk, _ in flagged}
-    assert pks == {"sipas-2026#1#all", "sipas-2026#1#p01", "sipas-2026#1#c00004"}
+    assert pks == {"sipas-2026#1#all", "sipas-2026#1#p01", "sipas-2026#1#c00004", "sipas-2026#1#attr"}
     assert all(sk.startswith("flagged#") for _, sk in flagged)
 
 
@@ -83,7 +83,11 @@ def test_a_commune_keeps_only_the_scored_items(survey):
 
 def test_unscreened_responses_only_count_as_pending_nationally_and_by_province(survey):
     pending = contribution(response(survey), survey)
-    assert pending == {("sipas-2026#1#all", "received#00"): {"n": 1}, ("sipas-2026#1#p01", "received#00"): {"n": 1}}
+    assert pending == {
+        ("sipas-2026#1#all", "received#00"): {"n": 1},
+        ("sipas-2026#1#p01", "received#00"): {"n": 1},
+        ("sipas-2026#1#attr", "received#all"): {"n": 1, "ch:web": 1, "ag:-": 1},  # where it came from
+    }
 
 
 def test_every_page_fits_one_update_expression(survey):

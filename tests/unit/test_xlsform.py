@@ -405,3 +405,21 @@ def test_option_lists_shared_by_questions_are_written_once() -> None:
     types = {row[1].value: row[0].value for row in book["survey"].iter_rows(min_row=2)}
     assert types["r1"] == types["r2"] == "select_one r1"
     assert read_xlsform(write_xlsform(definition)) == definition
+
+
+def test_vietnamese_is_read_in_its_usual_spellings() -> None:
+    from chalicelib.domain.xlsform import language_code
+
+    for spelling in ("Tiếng Việt", "Tiếng Việt (vi)", "Tieng Viet", "Vietnamese", "Vietnamese (vi-VN)", "vi-VN", "VI"):
+        assert language_code(spelling) == "vi", spelling
+    assert language_code("English (en)") == language_code("Tiếng Anh") == "en"
+    assert language_code("Klingon") is None
+
+
+@pytest.mark.parametrize(("written", "read"), [("2026113001", 1), ("v2", 1), ("1.3", 1), ("3", 3), ("", 1)])
+def test_an_xlsforms_own_version_stamp_never_becomes_a_platform_version(written: str, read: int) -> None:
+    data = workbook(
+        survey=[["type", "name", "label"], ["text", "a", "A"]],
+        settings=[["form_title", "form_id", "version"], ["Phiếu", "phieu-thu", written]],
+    )
+    assert read_xlsform(data)["version"] == read

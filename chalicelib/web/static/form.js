@@ -337,7 +337,7 @@ const build = () => {
   if (keys.length) paradata.page_ms = keys.slice(0, 50).reduce((o, k) => (o[k] = ms[k], o), {});
   const body = { id: val('id').trim(), survey_version: /^\d+$/.test(v) ? +v : v, channel: val('channel'),
     province: val('province'), answers: answers(), paradata };
-  ['commune', 'website'].forEach(n => { if (val(n)) body[n] = val(n); });
+  ['commune', 'website', 'attribution'].forEach(n => { if (val(n)) body[n] = val(n); });
   return body;
 };
 

@@ -62,7 +62,8 @@ def test_a_batch_of_poison_records_only_bisects_then_reports_each(poisoned, cont
 
 
 def test_a_worker_killed_mid_batch_is_retried_and_counts_once(stream, context):
-    store = FakeAggregateStore(transaction_items=8)
+    # 12: one accepted response touches up to 11 items (scopes' pages, attribution, its marker)
+    store = FakeAggregateStore(transaction_items=12)
     store.crash[2] = "after_commit"
     with pytest.raises(WorkerKilled):
         handler(stream, context, counting=counting(store))
