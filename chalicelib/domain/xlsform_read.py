@@ -289,6 +289,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _rename_reserved(survey: Sheet, scoring: Sheet | None) -> None:
+    """A question named like a field of the submission (province, commune, channel, id...) gets a suffix, and
+    every ${reference} to it follows: forms from elsewhere often call their province picker `province`."""
+    from chalicelib.domain.survey_build import RESERVED_IDS
+
+    name_header = survey.header("name")
+    if name_header is None:
+        return
+    taken = {row.cells.get(name_header, "") for row in survey.rows}
+    renamed: dict[str, str] = {}
+    for row in survey.rows:
+        old = row.cells.get(name_header, "")
+        if old in RESERVED_IDS:
+            new, n = f"{old}_q", 2
+            while new in taken:
+                new, n = f"{old}_q{n}", n + 1
+            taken.add(new)
+            renamed[old] = new
+            row.cells[name_header] = new
+    if not renamed:
+        return
+    reference = re.compile(r"\$\{\s*(" + "|".join(re.escape(name) for name in renamed) + r")\s*\}")
+    for row in survey.rows:
+        for header, text in row.cells.items():
+            if "${" in text:
+                row.cells[header] = reference.sub(lambda m: "${" + renamed[m.group(1)] + "}", text)
+    item_header = scoring.header("item") if scoring is not None else None
+    if scoring is not None and item_header:
+        for row in scoring.rows:
+            if row.cells.get(item_header) in renamed:
+                row.cells[item_header] = renamed[row.cells[item_header]]
+
+
 def read_workbook(data: bytes, survey_id: str | None) -> dict[str, Any]:
     reader = Reader(survey_id)
     definition = reader.read(data)
@@ -502,6 +535,7 @@ class Reader:
         if "type" not in survey.columns or "name" not in survey.columns:
             self.add(survey, 1, None, "survey_columns")
             return {}
+        _rename_reserved(survey, scoring)
         if choices is not None:
             self._read_choices(choices)
         definition = self._read_settings(settings, settings_row)

@@ -423,3 +423,23 @@ def test_an_xlsforms_own_version_stamp_never_becomes_a_platform_version(written:
         settings=[["form_title", "form_id", "version"], ["Phiếu", "phieu-thu", written]],
     )
     assert read_xlsform(data)["version"] == read
+
+
+def test_a_question_named_like_a_field_of_the_submission_is_renamed_with_its_references() -> None:
+    # Forms from elsewhere often call their pickers `province` and `commune`, fields of our submission envelope.
+    data = workbook(
+        survey=[
+            ["type", "name", "label", "relevant", "choice_filter"],
+            ["select_one tinh", "province", "Tỉnh", "", ""],
+            ["select_one xa", "commune", "Xã", "${province} != ''", "tinh=${ province }"],
+            ["text", "id", "Mã hồ sơ", "${commune} = 'x1'", ""],
+        ],
+        choices=[["list_name", "name", "label", "tinh"], ["tinh", "hn", "Hà Nội", ""], ["xa", "x1", "Xã 1", "hn"]],
+        settings=[["form_title", "form_id"], ["Phiếu", "phieu-tinh"]],
+    )
+    definition = read_xlsform(data)
+    questions = definition["sections"][0]["questions"]
+    assert [q["id"] for q in questions] == ["province_q", "commune_q", "id_q"]
+    assert questions[1]["relevant"] == "${province_q} != ''" and questions[1]["choice_filter"] == "tinh=${province_q}"
+    assert questions[2]["relevant"] == "${commune_q} = 'x1'"
+    Survey.from_definition(definition)
