@@ -104,7 +104,10 @@ def results_page(survey_id: str) -> Response:
         survey_id, request.query("scope"), flagged, request.query("version")
     )
     geography = load_geography(survey.geography)
-    body = render_results(survey, data, scope=data["scope"], geography=geography, include_flagged=flagged)
+    pinned = bool(request.query("version"))
+    body = render_results(
+        survey, data, scope=data["scope"], geography=geography, include_flagged=flagged, version_pinned=pinned
+    )
     return html_response(body, cache="max-age=5")
 
 

@@ -206,7 +206,13 @@ def render_receipt(survey: Survey, receipt: dict[str, Any], *, embed: bool = Fal
 
 
 def render_results(
-    survey: Survey, results: dict[str, Any], *, scope: str, geography: Geography, include_flagged: bool
+    survey: Survey,
+    results: dict[str, Any],
+    *,
+    scope: str,
+    geography: Geography,
+    include_flagged: bool,
+    version_pinned: bool = False,
 ) -> str:
     """Live results: the index by part, element and item, status counts and the unscored answers' distributions."""
     scored = set(survey.scored_items())
@@ -236,6 +242,7 @@ def render_results(
         scope_label=_scope_label(scope, geography),
         provinces=geography.provinces,
         include_flagged=include_flagged,
+        version_pinned=version_pinned,
     )
 
 

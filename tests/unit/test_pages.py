@@ -451,3 +451,19 @@ def test_every_form_carries_the_personal_data_notice_with_the_retention_period()
     assert "Thông báo về dữ liệu cá nhân" in page
     assert "180 ngày" in page
     assert "13/2023/NĐ-CP" in page
+
+
+def test_results_name_their_version_and_link_the_earlier_ones(geography: Geography) -> None:
+    from tests.shared.fakes import sipas_definition
+
+    third = Survey.from_definition({**sipas_definition(), "version": 3})
+    results = compute_results(third, [], "all", include_flagged=False)
+    html = pages.render_results(third, results, scope="all", geography=geography, include_flagged=False)
+    assert "Phiên bản 3 của phiếu: kết quả chỉ gồm các phiếu trả lời phiên bản này." in html
+    links = re.findall(r'href="(/s/sipas-2026/results\?version=\d)"', html)
+    assert links == ["/s/sipas-2026/results?version=2", "/s/sipas-2026/results?version=1"]
+    assert 'name="version"' not in html  # the latest version is what the scope form shows by default
+    pinned = pages.render_results(
+        third, results, scope="all", geography=geography, include_flagged=False, version_pinned=True
+    )
+    assert '<input type="hidden" name="version" value="3">' in pinned
