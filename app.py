@@ -9,6 +9,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import request
+from chalicelib.api.channels import channel_pages
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.locations import location_pages
@@ -16,7 +17,9 @@ from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
 
 app = Chalice(app_name="par-platform")
-app.api.binary_types = []  # every body we serve is text; keeps API Gateway from base64-encoding pages
+# Only the share channels' pictures and posters are binary (base64 in the proxy response); every page and
+# JSON answer stays text, so API Gateway never base64-encodes them.
+app.api.binary_types = ["image/png", "application/pdf"]
 request.bind(app)
 
 app.register_blueprint(public_api)  # surveys, submissions, results, places, agencies, my response
@@ -24,3 +27,4 @@ app.register_blueprint(citizen_pages)  # portal, survey form and widget, results
 app.register_blueprint(officials_api)  # bearer-token API of officials
 app.register_blueprint(console_pages)  # the officials' console (session cookie)
 app.register_blueprint(location_pages)  # agencies' counters, offices and pages (console edits)
+app.register_blueprint(channel_pages)  # QR codes, counters' posters, share cards

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
+SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.xlsx"
 BUDGET = 60 * 1024
 TEXT_KEYS = ("title", "description", "text", "help", "intro", "label", "constraint_message", "topic")
 
@@ -58,8 +58,9 @@ def form_html(definition: dict[str, Any]) -> bytes:
 
 def measure() -> dict[str, Any]:
     from chalicelib.web.pages import STATIC_DIR
+    from infra.local.seed import load_survey
 
-    definition = json.loads(SIPAS.read_text(encoding="utf-8"))
+    definition = load_survey(SIPAS)
     html = form_html(copy.deepcopy(definition))
     bare = form_html(without_text(definition))
     assets = sorted(set(re.findall(r'(?:src|href)="/static/([\w.-]+)\?v=', html.decode("utf-8"))))

@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
+SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.xlsx"
 
 
 def _definition() -> dict[str, Any]:
-    return json.loads(SIPAS.read_text(encoding="utf-8"))
+    from infra.local.seed import load_survey
+
+    return load_survey(SIPAS)
 
 
 def _submissions(n: int, seed: int) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.attribution import AttributionIssuer, AttributionSigner
     from chalicelib.domain.audit import AuditLog, AuditReader
     from chalicelib.domain.catalog import CatalogService
+    from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
@@ -287,6 +288,13 @@ def agency_directory() -> AgencyDirectory:
     return AgencyDirectory(agency_registry(), agency_settings(), surveys())
 
 
+@cache
+def channel_service() -> ChannelService:
+    from chalicelib.domain.channels import ChannelService
+
+    return ChannelService(surveys(), agency_directory())
+
+
 def reset() -> None:
     """Forget every built service (tests and the local stack change settings after import)."""
     from chalicelib.settings import reset_settings
@@ -319,6 +327,7 @@ def reset() -> None:
         report_service,
         audit_reader,
         agency_directory,
+        channel_service,
         counting_service,
         lake_archive,
         reconcile_service,

@@ -93,8 +93,21 @@ def build_api(stage: str) -> Path:
         if resource.get("Type") == "AWS::Serverless::Function" and props.get("CodeUri") == "../build/workers":
             props["CodeUri"] = os.path.relpath(WORKERS, API)
     _narrow_directory_statement(template)
+    _binary_for_browsers(template)
     (API / "sam.json").write_text(json.dumps(template, indent=2))
     return API / "sam.json"
+
+
+def _binary_for_browsers(template: dict[str, Any]) -> None:
+    """API Gateway (REST) decides whether an answer is binary from the request's *first* Accept type, and a
+    browser's <img> asks for image/avif first: with Chalice's specific list a QR PNG or a share card would
+    reach a browser as base64 text. `*/*` makes every proxy answer follow the function's own
+    isBase64Encoded flag (text stays text), and request bodies arrive base64, which Chalice's raw_body
+    decodes. Chalice's own list (app.api.binary_types) stays specific: it decides what the function encodes.
+    """
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Api" and "DefinitionBody" in resource.get("Properties", {}):
+            resource["Properties"]["DefinitionBody"]["x-amazon-apigateway-binary-media-types"] = ["*/*"]
 
 
 DIRECTORY_SID = "OfficialsDirectory"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
+SIPAS = ROOT / "infra" / "local" / "seed" / "sipas-2026.xlsx"  # the questionnaire's one source, an XLSForm
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +20,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from chalicelib import wiring
     from chalicelib.admin import publish_survey
     from infra.local.idp import LocalIdentityProvider
+    from infra.local.seed import load_survey
     from infra.local.stack import LocalStack
 
     state = tmp_path_factory.mktemp("stack")
@@ -38,7 +38,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         stack.start_api()
         idp.register_redirect_uri(f"{stack.api_url}/admin/callback")  # the console's, known once the API runs
-        publish_survey(json.loads(SIPAS.read_text(encoding="utf-8")))
+        publish_survey(load_survey(SIPAS))
         yield stack
     finally:
         stack.stop()
@@ -53,4 +53,6 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def sipas() -> dict[str, Any]:
-    return json.loads(SIPAS.read_text(encoding="utf-8"))
+    from infra.local.seed import load_survey
+
+    return load_survey(SIPAS)

@@ -33,7 +33,7 @@ def home() -> Response:
     from chalicelib import wiring
     from chalicelib.web.pages import render_home
 
-    return html_response(render_home(wiring.surveys().list_current()), cache="max-age=60")
+    return html_response(render_home(wiring.surveys().list_current(), share=_share(None)), cache="max-age=60")
 
 
 @citizen_pages.route("/s/{survey_id}", methods=["GET"])
@@ -60,6 +60,7 @@ def survey_page(survey_id: str) -> Response:
         agency=agency,
         attribution=token,
         channel=attribution.channel,
+        share=None if embed else _share(survey),
     )
     return html_response(body, embed=embed, frame_ancestors=_frame_ancestors(embed, agency))
 
@@ -271,6 +272,15 @@ def _attribution(survey_id: str, embed: bool, agency: str | None) -> tuple[str, 
         embed=embed,
         referer=request.header("referer"),
     )
+
+
+def _share(survey: Any) -> dict[str, Any]:
+    """Open Graph tags and the share block: absolute addresses from the deployment's public address."""
+    from chalicelib.api.console import _base_url
+    from chalicelib.domain.channels import share_meta
+
+    link = {name: request.query(name) for name in ("agency", "location", "service", "via")}
+    return share_meta(_base_url(), survey, link)
 
 
 def _frame_ancestors(embed: bool, agency: str | None) -> str | None:

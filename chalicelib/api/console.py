@@ -284,7 +284,13 @@ def _nav(principal: Principal) -> dict[str, Any]:
         users = NATIONAL
     elif principal.agency and principal.can("user.manage", principal.agency):
         users = principal.agency
-    return {"users_agency": users, "audit": principal.can("audit.read", None)}
+    from chalicelib.auth.principal import OWN
+
+    return {
+        "users_agency": users,
+        "audit": principal.can("audit.read", None),
+        "posters": principal.can("channel.print", OWN),  # the agency page's link to its QR codes and posters
+    }
 
 
 def _csrf(token: str) -> str:

@@ -84,9 +84,19 @@ def error_page(error: DomainError) -> Response:
 
 
 def text_response(body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Response:
-    """Lambda's proxy response must be JSON: every body we serve is UTF-8 text (no binary types)."""
+    """Lambda's proxy response must be JSON: a text body is served as UTF-8 text (binary ones: binary_response)."""
     return Response(
         body=body.decode("utf-8"), status_code=200, headers={"Content-Type": content_type, **(headers or {})}
+    )
+
+
+def binary_response(body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Response:
+    """A PNG or PDF: its media type is one of app.api.binary_types, so Chalice base64-encodes it for Lambda's proxy
+    response and API Gateway (or the local server) sends the bytes. Clients must accept it (browsers send */*)."""
+    return Response(
+        body=body,
+        status_code=200,
+        headers={"Content-Type": content_type, "X-Content-Type-Options": "nosniff", **(headers or {})},
     )
 
 

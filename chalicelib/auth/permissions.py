@@ -79,6 +79,11 @@ PERMISSIONS: dict[str, Permission] = {
             {"system_admin", "agency_admin"},
         ),
         _p("user.manage", "Grant and revoke roles", {"system_admin", "agency_admin"}),
+        _p(
+            "channel.print",
+            "Print an agency's counter QR posters and copy its survey links",
+            {"system_admin", "survey_manager", "agency_admin"},
+        ),
         _p("content.edit", "Publish PAR articles and documents", {"system_admin", "agency_admin", "agency_editor"}),
         _p("qa.answer", "Answer citizens' questions", {"system_admin", "answerer"}),
         _p("par.appraise", "Appraise PAR Index self-assessments", {"system_admin", "appraiser"}),

@@ -298,7 +298,7 @@ _TEXT_FIELDS = ("title", "description", "topic", "text", "help", "intro", "label
 def _texts(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in _TEXT_FIELDS and isinstance(value, dict) and "vi" in value:
+            if key in _TEXT_FIELDS and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
                 yield f"{path}/{key}", value
             elif isinstance(value, dict | list) and key not in ("screening", "methodology", "filter"):
                 yield from _texts(value, f"{path}/{key}")
@@ -308,7 +308,7 @@ def _texts(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def missing_translations(definition: dict[str, Any]) -> list[str]:
-    languages = list(definition.get("languages") or ["vi"])
+    languages = ["vi", *[code for code in definition.get("languages") or [] if code != "vi"]]  # Vietnamese always
     missing = []
     for path, text in _texts(definition, ""):
         for language in languages:

@@ -75,7 +75,8 @@ def _render(template: str, **context: Any) -> str:
 def _vi(text: Any) -> str:
     """The Vietnamese of a {"vi", "en"} text (or the text itself)."""
     if isinstance(text, dict):
-        return str(text.get("vi") or text.get("en") or "")
+        # a draft may lack Vietnamese (publishing is refused until it has it): show what it has
+        return str(text.get("vi") or text.get("en") or next((v for v in text.values() if v), ""))
     return "" if text is None else str(text)
 
 
@@ -115,9 +116,12 @@ def _vn_time(value: str | None) -> str:
 
 
 # --- pages -------------------------------------------------------------------------------------
-def render_home(surveys: list[Survey]) -> str:
-    """Portal home: the open surveys, each with links to its form, its live results and the reports."""
-    return _render("home.html", surveys=[s for s in surveys if s.is_open()])
+def render_home(surveys: list[Survey], share: dict[str, Any] | None = None) -> str:
+    """Portal home: the open surveys, each with links to its form, its live results and the reports.
+
+    `share`: the Open Graph tags (chalicelib/domain/channels.py share_meta).
+    """
+    return _render("home.html", surveys=[s for s in surveys if s.is_open()], share=share)
 
 
 def render_survey_form(
@@ -132,11 +136,14 @@ def render_survey_form(
     agency: str | None = None,
     attribution: str = "",
     channel: str = "",
+    share: dict[str, Any] | None = None,
 ) -> str:
     """The survey as an accessible form that works without JavaScript (form.js only enhances it).
 
     Without JavaScript the whole survey is one page and a conditional question says when to answer it;
     form.js pages it by section and evaluates the conditions of <script id="logic"> (Survey.client_logic).
+
+    `share`: the Open Graph tags and the "Chia sẻ" block (chalicelib/domain/channels.py share_meta); never in a widget.
 
     `attribution` is the server's signed token of where the form was opened (chalicelib/domain/attribution.py):
     a hidden field that both the form post and form.js send back as the submission's `attribution`.
@@ -177,6 +184,7 @@ def render_survey_form(
         retention_days=int(survey.definition.get("retention_days") or 365),
         embed=embed,
         script=True,
+        share=None if embed else share,
     )
 
 
@@ -544,3 +552,9 @@ def render_admin_user(
         notice=notice,
         temporary_password=temporary_password,
     )
+
+
+# --- console: share channels ----------------------------------------------------------------------
+def render_admin_channels(view: dict[str, Any], console: Any) -> str:
+    """An agency's locations, each with its open surveys' link, QR code and printable poster."""
+    return _render("admin_channels.html", agency=view["agency"], locations=view["locations"], console=console)

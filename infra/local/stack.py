@@ -770,17 +770,18 @@ class LocalStack:
 
     # -------------------------------------------------------------- seed
 
-    def seed(self, n: int = 400, survey_file: Path = SEED_DIR / "sipas-2026.json") -> dict[str, int]:
+    def seed(self, n: int = 400, survey_file: Path = SEED_DIR / "sipas-2026.xlsx") -> dict[str, int]:
         """Publish the demo survey, POST n generated submissions over HTTP, drain, build its report."""
         import requests
 
         from chalicelib.admin import publish_survey
         from chalicelib.reference.geography import load_geography
+        from infra.local.seed import load_survey
         from infra.local.seed.responses import generate_submissions
 
         if not self.api_url:
             raise LocalStackError("seed() posts over HTTP: call start_api() first")
-        definition = json.loads(survey_file.read_text(encoding="utf-8"))
+        definition = load_survey(survey_file)  # the XLSForm, read as an author's upload is
         publish_survey(definition)
         survey_id = definition["id"]
         counts: dict[str, int] = {}

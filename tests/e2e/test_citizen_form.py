@@ -27,7 +27,7 @@ ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 REQUIRED = "Vui lòng trả lời câu hỏi bắt buộc này."
 QUEUED = "Phiếu đã được lưu trên máy và sẽ tự gửi khi có mạng"
 SCREENSHOTS = Path("/tmp")
-SEED = Path(__file__).resolve().parents[2] / "infra" / "local" / "seed" / "sipas-2026.json"
+SEED = Path(__file__).resolve().parents[2] / "infra" / "local" / "seed" / "sipas-2026.xlsx"
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 SMALL = {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 CURRENT = ".sec:not([hidden])"
@@ -89,7 +89,9 @@ def stored(api_url: str, receipt: str) -> dict[str, Any]:
 
 
 def sipas() -> Survey:
-    return Survey.from_definition(json.loads(SEED.read_text(encoding="utf-8")))
+    from infra.local.seed import load_survey
+
+    return Survey.from_definition(load_survey(SEED))
 
 
 def post_json(url: str, body: str) -> tuple[int, dict[str, Any]]:
@@ -99,7 +101,9 @@ def post_json(url: str, body: str) -> tuple[int, dict[str, Any]]:
 
 
 def has_conditions() -> bool:
-    return hasattr(Survey, "client_logic") and "relevant" in json.dumps(json.loads(SEED.read_text(encoding="utf-8")))
+    from infra.local.seed import load_survey
+
+    return hasattr(Survey, "client_logic") and "relevant" in json.dumps(load_survey(SEED))
 
 
 def test_citizen_answers_page_by_page_on_a_phone(browser: Any, live_stack: Any, page_errors: list[str]) -> None:

@@ -82,3 +82,9 @@ def test_the_api_compresses_its_answers(merged_template):
     template = json.loads(merged_template.read_text())
     apis = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
     assert apis and all(0 < a["Properties"].get("MinimumCompressionSize", -1) <= 1024 for a in apis)
+
+
+def test_binary_answers_reach_browsers_as_binary(merged_template):
+    template = json.loads(merged_template.read_text())
+    (api,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    assert api["Properties"]["DefinitionBody"]["x-amazon-apigateway-binary-media-types"] == ["*/*"]

@@ -100,7 +100,7 @@ def call(url: str, method: str, token: str | None, body: Any = None, cookie: str
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = None
     if cookie is not None:
-        headers = {"Cookie": cookie}
+        headers = {"Cookie": cookie, "Accept": "*/*"}  # as a browser: a poster (PDF) is binary
         if method == "POST":
             data = urllib.parse.urlencode(body or {}).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -132,8 +132,19 @@ def _roles(user: Any) -> list[str]:
     return list(getattr(user, "roles", None) or [user.role])
 
 
+@pytest.fixture(autouse=True)
+def _a_counter_to_print(live_stack: Any) -> None:
+    """Routes that name a location (a counter's poster) walk one that both walked agencies have."""
+    from tests.integration.test_channels import ensure_counter
+
+    for agency in ("P01", OUT_OF_SCOPE):
+        ensure_counter(agency)
+
+
 def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
-    url = path.replace("{survey_id}", "sipas-2026")
+    from tests.integration.test_channels import COUNTER
+
+    url = path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"]))
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:

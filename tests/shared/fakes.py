@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,13 @@ from chalicelib.domain.responses import Response
 from chalicelib.domain.survey import Survey
 
 ROOT = Path(__file__).resolve().parents[2]
-SIPAS_PATH = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
+SIPAS_PATH = ROOT / "infra" / "local" / "seed" / "sipas-2026.xlsx"
 
 
 def sipas_definition() -> dict[str, Any]:
-    return json.loads(SIPAS_PATH.read_text(encoding="utf-8"))
+    from infra.local.seed import load_survey
+
+    return load_survey(SIPAS_PATH)
 
 
 class FakeCatalog:

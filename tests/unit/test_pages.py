@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import gzip
-import json
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -21,7 +20,7 @@ from chalicelib.reference.geography import Geography, load_geography
 from chalicelib.web import forms, pages
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT / "infra" / "local" / "seed" / "sipas-2026.json"
+SEED = ROOT / "infra" / "local" / "seed" / "sipas-2026.xlsx"
 RESPONSE_ID = "01JXQ8Z3M4N5P6Q7R8S9T0V1W2"
 STARTED_AT = "2026-06-01T07:00:00.000Z"
 
@@ -53,7 +52,9 @@ class Tags(HTMLParser):
 
 @pytest.fixture(scope="module")
 def definition() -> dict[str, Any]:
-    return json.loads(SEED.read_text(encoding="utf-8"))
+    from infra.local.seed import load_survey
+
+    return load_survey(SEED)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,8 @@ def filled_form(html: str, *, skip: tuple[str, ...] = ()) -> dict[str, list[str]
     for name, values in radios.items():
         fields[name] = [values[min(3, len(values) - 1)]]
     fields["province"], fields["commune"] = ["01"], ["00004"]
+    if "q8_04" in fields:
+        fields["q8_04"] = ["1"]  # did an administrative procedure: Part II of Q9 is asked
     if "q2" not in skip:
         fields["q2"] = ["1", "7"]  # two channels, one of them "other" with its free text
     # Through the wire and back, as the API parses it.
@@ -174,7 +177,7 @@ def test_questions_render_as_accessible_groups(form_html: str) -> None:
     assert tags.find("input", name="q2__other", type="text")
     # A matrix row: radios named by the row, each described by the row's text, under visible column headers.
     row = tags.find("input", name="q9_01")
-    assert len(row) == 5
+    assert [a["value"] for a in row] == ["1", "2", "3", "4", "5", "9"]  # five points and "Không áp dụng"
     assert all(a["aria-describedby"] == "t-q9_01" for a in row)
     assert '<th scope="col">Rất hài lòng' in form_html
     assert re.search(
@@ -230,12 +233,13 @@ def test_summary_groups_the_missing_rows_of_a_matrix(survey: Survey, geography: 
     summary = re.search(r'<div id="errsum"[^>]*>(.*?)</div>', html, re.DOTALL)
     assert summary
     entries = re.findall(r'<li><a href="#(i-\w+)">([^<]*)</a></li>', summary.group(1))
-    assert len(entries) == 12  # 7 questions of part A, q1, q2, q8, q9 parts I and II: not 56 lines
+    # 7 questions of part A, q1, q2, q8, q9 part I: not 56 lines (part II is asked only when q8_04 = '1')
+    assert len(entries) == 11
     part_one = dict(entries)["i-q9_01"]
     assert part_one.startswith(
         "Câu 9 (Phần I). Mức độ hài lòng về việc ban hành, tổ chức thực hiện chính sách (14 dòng): "
     )
-    assert "Phiếu chưa hoàn thành: vui lòng kiểm tra 12 mục dưới đây" in html
+    assert "Phiếu chưa hoàn thành: vui lòng kiểm tra 11 mục dưới đây" in html
     for row in missing:  # each row still carries its own message
         assert f'<span class="err" id="e-{row}">' in html
 
@@ -430,16 +434,13 @@ def test_static_assets_are_small_and_versioned() -> None:
 
 
 def test_every_form_carries_the_personal_data_notice_with_the_retention_period():
-    import json
-    from pathlib import Path
 
     from chalicelib.domain.survey import Survey
     from chalicelib.reference.geography import load_geography
     from chalicelib.web.pages import render_survey_form
+    from infra.local.seed import load_survey
 
-    definition = json.loads(
-        (Path(__file__).resolve().parents[2] / "infra/local/seed/sipas-2026.json").read_text(encoding="utf-8")
-    )
+    definition = load_survey()
     definition["retention_days"] = 180
     page = render_survey_form(
         Survey.from_definition(definition),

@@ -20,6 +20,7 @@ from infra.local.seed.responses import HONEYPOT_VALUE, OTHER_TEXT_SUFFIX, genera
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 Q9_ROWS = [f"q9_{i:02d}" for i in range(1, 34)]
+Q9_POLICY_ROWS = Q9_ROWS[:14]  # Part I, asked of everyone; Part II only when q8_04 = '1' (an administrative procedure)
 
 
 def _validator(name: str) -> jsonschema.Draft7Validator:
@@ -210,7 +211,8 @@ def test_answers_use_only_ids_and_values_of_the_definition(
             else:
                 assert isinstance(value, str)
                 assert len(value) <= question.get("max_length", 5000)
-        assert set(Q9_ROWS) <= answers.keys()
+        assert set(Q9_POLICY_ROWS) <= answers.keys()
+        assert (set(Q9_ROWS) <= answers.keys()) == (answers.get("q8_04") == "1")
 
 
 def test_ids_are_unique_ulids_stamped_at_submission(submissions: list[dict[str, Any]]) -> None:
@@ -234,15 +236,17 @@ def test_communes_belong_to_provinces_with_a_skew(geography: Geography, submissi
 
 def test_satisfaction_is_realistic_and_bad_responses_exist(submissions: list[dict[str, Any]]) -> None:
     # GIVEN the submissions WHEN Q9 and paradata are summarised THEN ~84% positive, some bad ones to find
-    values = [s["answers"][row] for s in submissions for row in Q9_ROWS]
-    assert 0.78 <= sum(v in ("4", "5") for v in values) / len(values) <= 0.90
+    values = [s["answers"].get(row) for s in submissions for row in Q9_ROWS]
+    rated = [v for v in values if v not in (None, "9")]  # asked and not "Không áp dụng"
+    assert 0.78 <= sum(v in ("4", "5") for v in rated) / len(rated) <= 0.90
+    assert 0.01 <= values.count("9") / (len(rated) + values.count("9")) <= 0.08
     durations = [
         (
             datetime.fromisoformat(s["paradata"]["submitted_at"]) - datetime.fromisoformat(s["paradata"]["started_at"])
         ).total_seconds()
         for s in submissions
     ]
-    straight = sum(len({s["answers"][row] for row in Q9_ROWS}) == 1 for s in submissions)
+    straight = sum(len({s["answers"][row] for row in Q9_ROWS if row in s["answers"]}) == 1 for s in submissions)
     speeders = sum(20 <= d <= 60 for d in durations)
     honeypot = sum(s.get("website") == HONEYPOT_VALUE for s in submissions)
     assert 10 <= straight <= 60

@@ -77,7 +77,7 @@ def test_same_id_with_other_content_is_a_conflict_and_keeps_the_first(service, s
 @pytest.mark.parametrize(
     ("mutate", "error", "field"),
     [
-        (lambda b: b["answers"].__setitem__("q9_01", "9"), errors.InvalidSubmission, "/answers/q9_01"),
+        (lambda b: b["answers"].__setitem__("q9_01", "7"), errors.InvalidSubmission, "/answers/q9_01"),
         (lambda b: b["answers"].pop("q9_02"), errors.InvalidSubmission, "/answers/q9_02"),
         (lambda b: b["answers"].__setitem__("nope", "1"), errors.InvalidSubmission, "/answers/nope"),
         (lambda b: b.__setitem__("id", "not-a-ulid"), errors.InvalidSubmission, "/id"),

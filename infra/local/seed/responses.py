@@ -16,8 +16,8 @@ from typing import Any
 from ulid import ULID
 
 from chalicelib.reference.geography import Commune, Geography, load_geography
+from infra.local.seed import SIPAS_2026_XLSX, load_survey
 
-SIPAS_2026_PATH = Path(__file__).with_name("sipas-2026.json")
 # Free text of an option with other_text:true goes under "<question_id>__other" (double underscore).
 OTHER_TEXT_SUFFIX = "__other"
 CLIENT = "seed/1"
@@ -31,6 +31,7 @@ STRAIGHTLINER_SHARE = 0.03
 SPEEDER_SHARE = 0.03
 BOT_SHARE = 0.01
 
+NOT_APPLICABLE_SHARE = 0.04  # rows answered "Không áp dụng / không có ý kiến" where the scale offers it
 # Logit of P(answer is positive) before province/element/respondent effects; tuned for ~84% positive.
 SATISFACTION_BASE = 2.6
 CENTRAL_CITY_KIND = "thành phố trung ương"
@@ -95,9 +96,8 @@ class _Item:
 
 
 def load_sipas_definition() -> dict[str, Any]:
-    """The SIPAS 2026 survey definition shipped beside this module."""
-    definition: dict[str, Any] = json.loads(SIPAS_2026_PATH.read_text(encoding="utf-8"))
-    return definition
+    """The SIPAS 2026 survey definition, read from its XLSForm beside this module."""
+    return load_survey(SIPAS_2026_XLSX)
 
 
 def _sigmoid(x: float) -> float:
@@ -298,7 +298,9 @@ class _Generator:
                 elif required or rng.random() < 0.12:
                     answers[qid] = rng.choice(OPINION_TEXTS)[: question.get("max_length", 5000)]
             elif qtype == "matrix":
-                scale = _values(question["scale"])
+                # A not-applicable point ("Không áp dụng") is drawn on its own, never as a shade of dissatisfaction.
+                not_applicable = [o["value"] for o in question["scale"] if o.get("not_applicable")]
+                scale = [v for v in _values(question["scale"]) if v not in not_applicable]
                 if (
                     kind == "straightliner"
                     and straight_value is None
@@ -313,6 +315,8 @@ class _Generator:
                     item = self.items.get(row_id)
                     if careless:
                         answers[row_id] = rng.choice(scale)
+                    elif not_applicable and straight_value is None and rng.random() < NOT_APPLICABLE_SHARE:
+                        answers[row_id] = not_applicable[0]
                     elif item is not None and straight_value is not None:
                         answers[row_id] = straight_value
                     elif item is not None:
@@ -438,9 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--definition", type=Path, default=SIPAS_2026_PATH)
+    parser.add_argument(
+        "--definition", type=Path, default=SIPAS_2026_XLSX, help="an XLSForm (.xlsx) or JSON definition"
+    )
     args = parser.parse_args(argv)
-    definition = json.loads(args.definition.read_text(encoding="utf-8"))
+    definition = load_survey(args.definition)
     geography = load_geography(definition.get("geography", "vn-2025"))
     for submission in generate_submissions(definition, geography, args.n, seed=args.seed):
         sys.stdout.write(json.dumps(submission, ensure_ascii=False) + "\n")
