@@ -9,6 +9,8 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import request
+from chalicelib.api.authoring import XLSX, authoring_api
+from chalicelib.api.authoring_pages import authoring_pages
 from chalicelib.api.channels import channel_pages
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
@@ -17,14 +19,17 @@ from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
 
 app = Chalice(app_name="par-platform")
-# Only the share channels' pictures and posters are binary (base64 in the proxy response); every page and
-# JSON answer stays text, so API Gateway never base64-encodes them.
-app.api.binary_types = ["image/png", "application/pdf"]
+# Binary (base64 in the proxy event and response): the share channels' pictures and posters, an XLSForm
+# workbook sent or served, and the console's multipart upload form. Every page and JSON answer stays text,
+# so API Gateway never base64-encodes them.
+app.api.binary_types = ["image/png", "application/pdf", XLSX, "multipart/form-data"]
 request.bind(app)
 
 app.register_blueprint(public_api)  # surveys, submissions, results, places, agencies, my response
 app.register_blueprint(citizen_pages)  # portal, survey form and widget, results, reports, my response
 app.register_blueprint(officials_api)  # bearer-token API of officials
 app.register_blueprint(console_pages)  # the officials' console (session cookie)
+app.register_blueprint(authoring_api)  # officials' survey authoring: versions, drafts, publishing, XLSForm
+app.register_blueprint(authoring_pages)  # the console's survey pages: list, versions, preview, XLSForm upload
 app.register_blueprint(location_pages)  # agencies' counters, offices and pages (console edits)
 app.register_blueprint(channel_pages)  # QR codes, counters' posters, share cards

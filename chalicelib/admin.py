@@ -1,26 +1,18 @@
-"""Administrative actions without an HTTP route yet (seeding, operators' scripts): publish a survey version."""
+"""Operators' scripts and seeding: store a survey version as it is, without an official or an audit entry.
+
+Officials publish through the console or the API (chalicelib/domain/authoring.py), which checks,
+versions and audits every change; this stays for seeding the local stack and the tests.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.contracts import validator
-from chalicelib.domain.errors import InvalidDefinition
+from chalicelib.domain.authoring import check_definition
 from chalicelib.domain.survey import Survey
 
-
-def check_definition(definition: dict[str, Any]) -> Survey:
-    """Validate against schemas/survey.schema.json and the rules a schema cannot say (unique ids, scored items)."""
-    from fastjsonschema import JsonSchemaValueException
-
-    try:
-        validator("survey")(definition)
-    except JsonSchemaValueException as exc:
-        raise InvalidDefinition(
-            field="/" + "/".join(str(p) for p in exc.path[1:]), details=[{"message": exc.message}]
-        ) from None
-    return Survey.from_definition(definition)
+__all__ = ["check_definition", "publish_survey"]
 
 
 def publish_survey(definition: dict[str, Any]) -> Survey:

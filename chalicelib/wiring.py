@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.agencies import AgencyDirectory, AgencyService
     from chalicelib.domain.attribution import AttributionIssuer, AttributionSigner
     from chalicelib.domain.audit import AuditLog, AuditReader
+    from chalicelib.domain.authoring import AuthoringService
     from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
@@ -289,6 +290,30 @@ def agency_directory() -> AgencyDirectory:
 
 
 @cache
+def authoring_service() -> AuthoringService:
+    """Officials' survey authoring: versions in the surveys table, every change in the audit log's transaction."""
+    from chalicelib.domain.authoring import AuthoringService
+    from chalicelib.reference.agencies import agency_registry
+
+    return AuthoringService(
+        store=surveys(),
+        audit=audit(),
+        known_agency=lambda code: agency_registry().get(code) is not None,
+        response_count=response_count,
+    )
+
+
+def response_count(survey_key: str) -> int:
+    """Responses a survey version has received, from its national counters (withdrawn ones left out)."""
+    from chalicelib.domain.aggregation import NATIONAL, aggregate_pk
+    from chalicelib.domain.responses import WITHDRAWN
+    from chalicelib.domain.results import status_counts
+
+    counts = status_counts(aggregates().scope_items(aggregate_pk(survey_key, NATIONAL)))
+    return sum(n for status, n in counts.items() if status != WITHDRAWN)
+
+
+@cache
 def channel_service() -> ChannelService:
     from chalicelib.domain.channels import ChannelService
 
@@ -327,6 +352,7 @@ def reset() -> None:
         report_service,
         audit_reader,
         agency_directory,
+        authoring_service,
         channel_service,
         counting_service,
         lake_archive,

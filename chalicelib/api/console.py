@@ -278,18 +278,18 @@ def _agency_label(agency: str) -> str:
 def _nav(principal: Principal) -> dict[str, Any]:
     """The console's menu for this official: the accounts link only where they manage accounts."""
     from chalicelib.auth.permissions import NATIONAL
+    from chalicelib.auth.principal import OWN
 
     users = None
     if principal.can("user.manage", None):
         users = NATIONAL
     elif principal.agency and principal.can("user.manage", principal.agency):
         users = principal.agency
-    from chalicelib.auth.principal import OWN
-
     return {
         "users_agency": users,
         "audit": principal.can("audit.read", None),
         "posters": principal.can("channel.print", OWN),  # the agency page's link to its QR codes and posters
+        "surveys": principal.can("survey.manage", OWN),
     }
 
 
@@ -339,3 +339,7 @@ def _version(text: str) -> int:
 
 def _saved_notice() -> str:
     return "Đã lưu thay đổi." if request.flag("saved") else ""
+
+
+# The menu and the CSRF token for console pages of other areas (chalicelib/api/authoring_pages.py).
+console_nav, console_csrf = _nav, _csrf

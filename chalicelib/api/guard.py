@@ -42,7 +42,11 @@ def posted_form(max_bytes: int) -> dict[str, list[str]]:
     raw = request.raw_body()
     if len(raw) > max_bytes:
         raise BodyTooLarge()
-    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    content_type = request.header("content-type") or ""
+    if content_type.lower().startswith("multipart/form-data"):
+        form = multipart(raw, content_type)[0]
+    else:
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
     if not (form.get("csrf") or [""])[0]:
         raise BadQuery(
             "Biểu mẫu thiếu mã phiên làm việc; vui lòng tải lại trang.", "The form lacks its CSRF token.", field="csrf"
@@ -58,3 +62,40 @@ def check_csrf(token: str, form: dict[str, list[str]]) -> None:
         raise Forbidden(
             "Phiên làm việc không hợp lệ (CSRF); vui lòng tải lại trang.", "Invalid CSRF token; reload the page."
         )
+
+
+def multipart(raw: bytes, content_type: str) -> tuple[dict[str, list[str]], dict[str, tuple[str, bytes]]]:
+    """A multipart/form-data body: its text fields, and its files as (file name, bytes), by field name."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from chalicelib.domain.errors import BadQuery
+
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        raise BadQuery("Biểu mẫu gửi lên không đúng định dạng.", "Malformed multipart form.", field="form")
+    fields: dict[str, list[str]] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        decoded = part.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = (filename, payload)
+        else:
+            fields.setdefault(name, []).append(payload.decode("utf-8", "replace"))
+    return fields, files
+
+
+def uploaded_file(name: str) -> tuple[str, bytes] | None:
+    """The file a console form posted in field `name` (the decorator already checked size and CSRF)."""
+    content_type = request.header("content-type") or ""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    found = multipart(request.raw_body(), content_type)[1].get(name)
+    return found if found and found[1] else None

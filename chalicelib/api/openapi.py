@@ -34,6 +34,7 @@ EMBEDDED = (
     ("submission", "Submission_", "Submission"),
     ("user", "User_", None),  # its parts are the bodies: User_new_user, User_access, User_enabled
     ("agency-settings", "AgencySettings_", "AgencySettingsChange"),
+    ("survey-authoring", "SurveyAuthoring_", None),  # its parts are the bodies: SurveyAuthoring_publish, ...
 )
 
 
@@ -109,9 +110,21 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
     if op.permission:
         out.update(_permission(op))
     if op.body:
-        out["requestBody"] = {
+        content: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.body}"}}}
+        for media in op.uploads:  # a file sent as is (an XLSForm workbook)
+            content[media] = {"schema": {"type": "string", "format": "binary"}}
+        out["requestBody"] = {"required": True, "content": content}
+    elif op.form is not None and op.upload:
+        schema = {
+            **op.form,
+            "properties": {**op.form.get("properties", {}), op.upload: {"type": "string", "format": "binary"}},
+        }
+        out["requestBody"] = {  # the file's form is multipart; the page's other forms are url-encoded
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.body}"}}},
+            "content": {
+                "multipart/form-data": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": op.form},
+            },
         }
     elif op.form is not None:
         out["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": op.form}}}
@@ -143,7 +156,14 @@ def _permission(op: Operation) -> dict[str, Any]:
     from chalicelib.auth.permissions import PERMISSIONS
 
     permission = PERMISSIONS[op.permission or ""]
-    scope = "the caller's own" if op.own else f"the agency in '{op.agency_param}'" if op.agency_param else "national"
+    if op.own:
+        scope = "the caller's own"
+    elif op.agency_param:
+        scope = f"the agency in '{op.agency_param}'"
+    elif op.survey_param:
+        scope = f"the agency owning the ad hoc survey in '{op.survey_param}' (national for any other survey)"
+    else:
+        scope = "national"
     return {
         "description": f"Needs permission `{permission.id}` ({permission.description}); resource scope: {scope}.",
         "x-permission": permission.id,

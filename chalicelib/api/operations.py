@@ -54,6 +54,9 @@ class Operation(NamedTuple):
     body: str | None = None  # the JSON request body's component
     form: dict[str, Any] | None = None  # the url-encoded form body's schema
     public: bool = True  # no sign-in at all (a console route that only starts or ends one has public=True)
+    survey_param: str | None = None  # the route parameter naming a survey: its owner agency is the target
+    uploads: tuple[str, ...] = ()  # request media types accepted besides the JSON body (a file, as is)
+    upload: str | None = None  # a console form sent multipart/form-data: the name of its file field
 
 
 OPERATIONS: dict[str, Operation] = {}  # view function name -> its operation
@@ -102,6 +105,10 @@ def target_of(operation: Operation, path_values: dict[str, Any]) -> Any:
 
     if operation.own:
         return OWN
+    if operation.survey_param:  # an ad hoc survey belongs to its agency; any other survey is national
+        from chalicelib import wiring
+
+        return wiring.authoring_service().target(str(path_values.get(operation.survey_param)))
     return path_values.get(operation.agency_param) if operation.agency_param else None
 
 
@@ -117,6 +124,8 @@ def api(
     agency_param: str | None = None,
     own: bool = False,
     body: str | None = None,
+    survey_param: str | None = None,
+    uploads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A JSON route. With a permission the view receives the authorised Principal first."""
     operation = Operation(
@@ -131,6 +140,8 @@ def api(
         own,
         body,
         public=permission is None,
+        survey_param=survey_param,
+        uploads=uploads,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -192,6 +203,7 @@ def page(
 
 
 FORM_MAX_BYTES = 64 * 1024
+UPLOAD_MAX_BYTES = 4 * 1024 * 1024  # a console form with a file (an XLSForm workbook)
 # Documented as an optional cookie, not as a security scheme: without it a browser is sent to sign in (302)
 # rather than refused, and that is what the document says.
 SESSION_COOKIE = Param(
@@ -211,11 +223,14 @@ def console(
     own: bool = False,
     params: tuple[Param, ...] = (),
     form: bool = False,
+    survey_param: str | None = None,
+    upload: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A console page. The view gets (principal, session_token, form, **path values) and returns HTML, (HTML, status)
     or a Response; `form` is the parsed url-encoded body of a POST, its CSRF token already checked ({} for a GET).
 
     permission None: any signed-in official (signing out, which even an account left without roles can do).
+    upload: the form is multipart/form-data with a file field of that name (read it with guard.uploaded_file).
     """
     operation = Operation(
         "console",
@@ -229,6 +244,8 @@ def console(
         own,
         form=CSRF_FORM if form else None,
         public=False,
+        survey_param=survey_param,
+        upload=upload,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -244,7 +261,7 @@ def console(
 
             try:
                 check_params(operation, path_values)
-                posted = guard.posted_form(FORM_MAX_BYTES) if form else {}
+                posted = guard.posted_form(UPLOAD_MAX_BYTES if upload else FORM_MAX_BYTES) if form else {}
                 signed_in = guard.console_session()
                 if signed_in is None:
                     return Response(

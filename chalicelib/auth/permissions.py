@@ -64,11 +64,12 @@ PERMISSIONS: dict[str, Permission] = {
             "Read live results of a scope, with flagged responses",
             {"system_admin", "survey_manager", "reviewer", "analyst", "agency_admin"},
         ),
+        # A survey belongs to an agency only when it is that agency's own ad hoc survey (kind adhoc,
+        # owner_agency): an agency's editors reach those; national surveys need a national grant.
         _p(
             "survey.manage",
-            "Create, version, open and close surveys",
-            {"system_admin", "survey_manager"},
-            national_only=True,
+            "Create, version, publish, schedule and close surveys (an agency grant: the agency's own ad hoc surveys)",
+            {"system_admin", "survey_manager", "agency_editor"},
         ),
         _p("response.review", "Review flagged responses and change their status", {"system_admin", "reviewer"}),
         _p("response.enter", "Enter paper and field responses", {"data_entry", "enumerator"}),
@@ -138,6 +139,12 @@ def matrix_markdown() -> str:
         "- Roles marked *national scope only* are never granted with an agency scope, by anyone.",
         "- Nobody changes or disables their own account; another administrator must.",
         "- Every change is written to the audit log before it is made (a refused change adds a `.failed` entry).",
+        "",
+        "## Surveys",
+        "",
+        "- A survey belongs to an agency only when it is that agency's own ad hoc survey (`kind: adhoc`,",
+        "  `owner_agency`). `survey.manage` with a national grant reaches every survey; an agency's editors",
+        "  (`agency_editor`) create, edit, publish and close their own agency's ad hoc surveys only.",
     ]
     return "\n".join(lines) + "\n"
 

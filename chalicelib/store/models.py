@@ -32,9 +32,17 @@ def survey_model() -> Any:
         Meta = _meta(settings().surveys_table)  # type: ignore[assignment]
         survey_id = UnicodeAttribute(hash_key=True)
         version = NumberAttribute(range_key=True)
-        status = UnicodeAttribute()
-        published_at = UnicodeAttribute()
+        status = UnicodeAttribute()  # draft | published | closed ("open": the former word for published)
+        published_at = UnicodeAttribute(null=True)
         definition = JSONAttribute()
+        # the version's life (chalicelib/domain/authoring.py): absent on versions stored before authoring existed
+        revision = NumberAttribute(null=True)
+        created_at = UnicodeAttribute(null=True)
+        created_by = UnicodeAttribute(null=True)
+        updated_at = UnicodeAttribute(null=True)
+        updated_by = UnicodeAttribute(null=True)
+        closed_at = UnicodeAttribute(null=True)
+        superseded_by = NumberAttribute(null=True)
 
     return SurveyModel
 

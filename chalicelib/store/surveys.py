@@ -1,4 +1,10 @@
-"""Survey versions in DynamoDB, with a short in-memory cache so the submission path reads nothing when warm."""
+"""Survey versions in DynamoDB, with a short in-memory cache so the submission path reads nothing when warm.
+
+The public side (`get`, `list_current`) never sees a draft: the current version of a survey is its
+latest published (or closed) one, and a draft named by number is as unknown as a version that does
+not exist. Officials read every version through the authoring port (`versions`, `all_versions`),
+and every authoring write is a conditional Put run in the audit entry's transaction (`save_change`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,32 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.domain.authoring import DRAFT, SurveyVersion, lifecycle_status
 from chalicelib.domain.errors import SurveyNotFound, SurveyVersionMismatch
 from chalicelib.domain.survey import Survey
 from chalicelib.store.models import survey_model
+
+
+def _record(item: Any) -> SurveyVersion:
+    definition = dict(item.definition)
+    return SurveyVersion(
+        survey_id=item.survey_id,
+        version=int(item.version),
+        status=lifecycle_status(item.status or definition.get("status")),
+        definition=definition,
+        revision=int(item.revision or 0),
+        created_at=item.created_at,
+        created_by=item.created_by,
+        updated_at=item.updated_at,
+        updated_by=item.updated_by,
+        published_at=item.published_at or None,
+        closed_at=item.closed_at,
+        superseded_by=None if item.superseded_by is None else int(item.superseded_by),
+    )
+
+
+def _public(item: Any) -> bool:
+    return lifecycle_status(item.status) != DRAFT
 
 
 class SurveyRepository:
@@ -20,7 +49,7 @@ class SurveyRepository:
         self._cache: dict[tuple[str, int | None], tuple[float, Survey]] = {}
 
     def put(self, definition: dict[str, Any]) -> None:
-        """Store one version; status changes rewrite it, its questions never change once responses exist."""
+        """Store one version as it is (seeding and operators' scripts; officials go through authoring)."""
         model = survey_model()
         model(
             survey_id=definition["id"],
@@ -28,9 +57,13 @@ class SurveyRepository:
             status=definition.get("status", "draft"),
             published_at=datetime.now(timezone.utc).isoformat(),
             definition=definition,
+            revision=1,
         ).save()
+        self.forget(definition["id"])
+
+    def forget(self, survey_id: str) -> None:
         with self._lock:
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != definition["id"]}
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != survey_id}
 
     def get(self, survey_id: str, version: int | None = None) -> Survey:
         key = (survey_id, version)
@@ -46,20 +79,63 @@ class SurveyRepository:
     def _load(self, survey_id: str, version: int | None) -> Survey:
         model = survey_model()
         if version is None:
-            items = list(model.query(survey_id, scan_index_forward=False, limit=1))
-            if not items:
-                raise SurveyNotFound()
-            return Survey.from_definition(items[0].definition)
+            # newest first; drafts (at most one, the newest) are skipped
+            for item in model.query(survey_id, scan_index_forward=False):
+                if _public(item):
+                    return Survey.from_definition(item.definition)
+            raise SurveyNotFound()
         try:
-            return Survey.from_definition(model.get(survey_id, version).definition)
+            item = model.get(survey_id, version)
         except model.DoesNotExist:
+            item = None
+        if item is None or not _public(item):
             self.get(survey_id)  # 404 for an unknown survey, 422 for an unknown version of a known one
-            raise SurveyVersionMismatch(field="/survey_version") from None
+            raise SurveyVersionMismatch(field="/survey_version")
+        return Survey.from_definition(item.definition)
 
     def list_current(self) -> list[Survey]:
-        """The latest version of every survey (a scan of a small table: used by pages and schedules)."""
+        """The current (latest published) version of every survey: a scan of a small table, for pages and schedules."""
         latest: dict[str, Any] = {}
         for item in survey_model().scan():
+            if not _public(item):
+                continue
             if item.survey_id not in latest or item.version > latest[item.survey_id].version:
                 latest[item.survey_id] = item
         return [Survey.from_definition(i.definition) for i in sorted(latest.values(), key=lambda i: i.survey_id)]
+
+    # --- the authoring port (chalicelib/domain/authoring.py: SurveyVersions) ---------------------
+    def versions(self, survey_id: str) -> list[SurveyVersion]:
+        return [_record(item) for item in survey_model().query(survey_id, consistent_read=True)]
+
+    def all_versions(self) -> list[SurveyVersion]:
+        found = [_record(item) for item in survey_model().scan(consistent_read=True)]
+        return sorted(found, key=lambda r: (r.survey_id, r.version))
+
+    def save_change(self, record: SurveyVersion, expected_revision: int | None) -> dict[str, Any]:
+        """A TransactWriteItems Put of one version, conditional on the revision read (None: a new version)."""
+        model = survey_model()
+        item = model(
+            survey_id=record.survey_id,
+            version=record.version,
+            status=record.status,
+            published_at=record.published_at,
+            definition=record.definition,
+            revision=record.revision,
+            created_at=record.created_at,
+            created_by=record.created_by,
+            updated_at=record.updated_at,
+            updated_by=record.updated_by,
+            closed_at=record.closed_at,
+            superseded_by=record.superseded_by,
+        ).serialize()
+        put: dict[str, Any] = {"TableName": model.Meta.table_name, "Item": item}
+        if expected_revision is None:
+            put["ConditionExpression"] = "attribute_not_exists(survey_id)"
+        elif expected_revision == 0:  # stored before authoring existed: no revision attribute yet
+            put["ConditionExpression"] = "attribute_not_exists(revision) OR revision = :zero"
+            put["ExpressionAttributeValues"] = {":zero": {"N": "0"}}
+        else:
+            put["ConditionExpression"] = "revision = :expected"
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(expected_revision)}}
+        self.forget(record.survey_id)
+        return {"Put": put}

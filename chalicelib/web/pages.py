@@ -134,6 +134,7 @@ def render_survey_form(
     errors: dict[str, str] | None = None,
     embed: bool = False,
     agency: str | None = None,
+    preview: bool = False,
     attribution: str = "",
     channel: str = "",
     share: dict[str, Any] | None = None,
@@ -142,6 +143,8 @@ def render_survey_form(
 
     Without JavaScript the whole survey is one page and a conditional question says when to answer it;
     form.js pages it by section and evaluates the conditions of <script id="logic"> (Survey.client_logic).
+
+    preview: the console's "Xem trước" of a version (a draft too): the same form, a banner, no sending.
 
     `share`: the Open Graph tags and the "Chia sẻ" block (chalicelib/domain/channels.py share_meta); never in a widget.
 
@@ -175,7 +178,8 @@ def render_survey_form(
         },
         action=f"/s/{survey.id}" + (("?embed=1" + (f"&agency={agency}" if agency else "")) if embed else ""),
         api=f"/surveys/{survey.id}/responses",
-        draft=f"{survey.id}#{survey.version}",
+        # a preview keeps its answers apart from the real form's draft (same origin, same browser)
+        draft=("preview:" if preview else "") + f"{survey.id}#{survey.version}",
         logic=_client_logic(survey),
         errors=errors,
         summary=_error_summary(survey, errors),
@@ -184,6 +188,7 @@ def render_survey_form(
         retention_days=int(survey.definition.get("retention_days") or 365),
         embed=embed,
         script=True,
+        preview=preview,
         share=None if embed else share,
     )
 

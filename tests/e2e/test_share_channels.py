@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import open_page
-from tests.e2e.test_citizen_form import ULID, answer_required
+from tests.e2e.test_citizen_form import ULID, answer_all_pages
 from tests.integration.test_channels import COUNTER, ensure_counter
 
 pytestmark = pytest.mark.e2e
@@ -46,10 +46,10 @@ def test_a_response_through_a_counters_qr_code_is_attributed_to_qr_and_the_count
     page = open_page(browser, target, page_errors, viewport={"width": 390, "height": 844}, is_mobile=True)
     expect(page.locator('meta[property="og:image"]')).to_have_attribute("content", f"{api}/s/sipas-2026/share.png?v=1")
     expect(page.locator("#share-link")).to_have_value(f"{api}/s/sipas-2026?agency=P01&via=link")
-    answer_required(page)
     page.select_option("#i-province", "01")
     expect(page.locator('#i-commune option[value="00004"]')).to_have_count(1)
     page.select_option("#i-commune", "00004")
+    answer_all_pages(page)  # one section per page, to the last
     with page.expect_response(lambda r: r.url.endswith("/responses")) as answer:
         page.get_by_role("button", name="Gửi phiếu").click()
     assert answer.value.status == 201

@@ -49,6 +49,13 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     ),
     "set_user_access": (lambda agency: {"roles": [ACCOUNT_OF[agency][1]], "agency": agency}, 200),
     "set_user_enabled": (lambda agency: {"enabled": True}, 200),
+    # survey authoring: bodies refused by validation, after the permission (sipas-2026 must stay as it is)
+    "create_survey_draft": (lambda agency: {}, 400),
+    "new_survey_version": (lambda agency: {}, 400),
+    "replace_survey_draft": (lambda agency: {}, 400),
+    "publish_survey_version": (lambda agency: {}, 400),
+    "schedule_survey_version": (lambda agency: {}, 400),
+    "close_survey_version": (lambda agency: {}, 400),
 }
 CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
@@ -74,6 +81,8 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
         303,
     ),
     "admin_logout": (lambda agency: {}, 303),
+    "admin_surveys_create": (lambda agency: {}, 400),  # neither a file nor a definition
+    "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
 }
 
 
@@ -97,7 +106,8 @@ def _routes(registry: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def call(url: str, method: str, token: str | None, body: Any = None, cookie: str | None = None) -> int:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # Accept as curl and browsers send it: an XLSForm download is a binary answer, given only to who accepts it
+    headers = {"Authorization": f"Bearer {token}", "Accept": "*/*"} if token else {"Accept": "*/*"}
     data = None
     if cookie is not None:
         headers = {"Cookie": cookie, "Accept": "*/*"}  # as a browser: a poster (PDF) is binary
@@ -144,7 +154,9 @@ def _a_counter_to_print(live_stack: Any) -> None:
 def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
     from tests.integration.test_channels import COUNTER
 
-    url = path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"]))
+    url = (
+        path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"])).replace("{version}", "1")
+    )
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:

@@ -66,6 +66,10 @@ RULES_BEYOND_SCHEMA = {
     "POST /admin/api/agencies/{agency}/users": "national-only roles, taken usernames, e-mail shape",
     "PUT /admin/api/agencies/{agency}/users/{username}/access": "national-only roles, reachable scopes",
     "PUT /admin/api/agencies/{agency}/settings": "an origin must be a real web origin, never a public suffix",
+    "POST /admin/api/surveys": "a definition's rules (ids, expressions, scoring, kinds and owners), a readable XLSForm",
+    "POST /admin/api/surveys/{survey_id}/versions": "the same rules for the new draft, a readable XLSForm",
+    "PUT /admin/api/surveys/{survey_id}/versions/{version}": "the same rules for the draft, a readable XLSForm",
+    "PUT /admin/api/surveys/{survey_id}/versions/{version}/schedule": "closes_at after opens_at (and in the future once published)",
 }
 # Every accepted report request queues a report build: the real survey only as the example and coverage give it.
 KEEP_FUZZED_SURVEY = {"POST /surveys/{survey_id}/reports"}

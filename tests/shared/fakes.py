@@ -427,3 +427,33 @@ class LambdaContext:
     memory_limit_in_mb: str = "512"
     invoked_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:par-dev-Worker-Ab12"
     aws_request_id: str = "5f2d1a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
+
+
+class FakeSurveyVersions:
+    """The surveys table's authoring port in memory (chalicelib/store/surveys.py: versions, save_change)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, int], Any] = {}
+
+    def versions(self, survey_id: str) -> list[Any]:
+        return [copy.deepcopy(self.items[k]) for k in sorted(self.items) if k[0] == survey_id]
+
+    def all_versions(self) -> list[Any]:
+        return [copy.deepcopy(self.items[k]) for k in sorted(self.items)]
+
+    def save_change(self, record: Any, expected_revision: int | None) -> FakeWrite:
+        from chalicelib.domain.errors import EditConflict
+
+        key = (record.survey_id, record.version)
+
+        def check() -> None:
+            stored = self.items.get(key)
+            if (expected_revision is None) != (stored is None):
+                raise EditConflict()
+            if stored is not None and stored.revision != expected_revision:
+                raise EditConflict()
+
+        def apply() -> None:
+            self.items[key] = copy.deepcopy(record)
+
+        return FakeWrite(check, apply)
