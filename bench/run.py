@@ -1,7 +1,7 @@
 """Benchmarks of issue 2: prints its figures (copy them into bench/RESULTS.md with the machine and date).
 
 python -m bench.run            # all
-python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal, page
+python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal, page, loader
 """
 
 from __future__ import annotations
@@ -407,6 +407,13 @@ def bench_page_weight() -> dict[str, Any]:
     return measure()
 
 
+def bench_widget_loader() -> dict[str, Any]:
+    """Raw and gzipped bytes of the widget loader (embed.js) and of frame.js (bench/widget_size.py)."""
+    from bench.widget_size import BUDGET_GZIP, sizes
+
+    return {"embed.js": sizes("embed.js"), "frame.js": sizes("frame.js"), "budget_gzip": BUDGET_GZIP}
+
+
 BENCHES = {
     "survey": bench_survey_rules,
     "requests": bench_requests_and_aggregation,
@@ -416,6 +423,7 @@ BENCHES = {
     "widget": bench_widget,
     "journal": bench_journal,
     "page": bench_page_weight,
+    "loader": bench_widget_loader,
 }
 
 

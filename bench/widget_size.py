@@ -1,6 +1,6 @@
 """Size of the widget's loader as agencies' pages download it: raw and gzipped (budget: 10 KB gzipped).
 
-python -m bench.widget_size    # one JSON line; copy it into bench/RESULTS.md with the machine and date
+python -m bench.widget_size    # one JSON line (also python -m bench.run loader); copy it into bench/RESULTS.md
 
 Also frame.js, which the widget page loads inside the iframe (on the platform's origin, not the host's).
 Gzip level 9, as a CDN or API Gateway's compression would roughly do; brotli would be smaller still.

@@ -5,11 +5,15 @@ const d = document, msgs = {};
 d.documentElement.classList.add('js');
 const $$ = (s, r) => Array.from((r || d).querySelectorAll(s));
 const on = (t, ev, f) => t.addEventListener(ev, f);
-const store = (k, v) => { // localStorage as JSON; v === null removes; unavailable storage is no storage
+const mem = {}; // storage refused (a widget's third-party frame with storage blocked): kept for this page only
+const store = (k, v) => { // localStorage as JSON; v === null removes
   try {
     if (v === undefined) return JSON.parse(localStorage.getItem(k));
     v === null ? localStorage.removeItem(k) : localStorage.setItem(k, JSON.stringify(v));
-  } catch (x) { return null; }
+  } catch (x) {
+    if (v === undefined) return k in mem ? JSON.parse(mem[k]) : null;
+    v === null ? delete mem[k] : (mem[k] = JSON.stringify(v));
+  }
 };
 const QUEUE = 'survey.queue', SENT = 'survey.sent';
 const sent = id => { // ids answered by the server from this browser
