@@ -37,7 +37,7 @@ h1{{font-size:1.6rem}} .site-button{{background:#8b0000;color:#fff;border:0;padd
 <header><p><a href="/">Trang chủ</a> · <a href="/quay-3">Máy tính bảng tại Quầy số 3</a></p></header><main>"""
 
 
-def page(api_url: str, survey_id: str = SURVEY, agency: str = AGENCY) -> str:
+def page(api_url: str, survey_id: str = SURVEY, agency: str = AGENCY, question: str = QUESTION) -> str:
     """The portal: the prompt for this page, then the full form inline."""
     return (
         _HEAD.format(title="Cổng thông tin (minh họa)")
@@ -45,7 +45,7 @@ def page(api_url: str, survey_id: str = SURVEY, agency: str = AGENCY) -> str:
 <p>Các phiếu khảo sát bên dưới được nhúng bằng mã lấy từ trang quản trị của cơ quan {agency}.</p>
 <h2>Đánh giá nhanh</h2>
 <div data-par-survey="{survey_id}" data-par-agency="{agency}" data-par-mode="prompt"
- data-par-location="{LOCATIONS[0]["code"]}" data-par-question="{QUESTION}"></div>
+ data-par-location="{LOCATIONS[0]["code"]}" data-par-question="{question}"></div>
 <h2>Phiếu khảo sát đầy đủ</h2>
 <div data-par-survey="{survey_id}" data-par-agency="{agency}" data-par-location="{LOCATIONS[0]["code"]}"></div>
 <p><button type="button" class="site-button">Nút của trang chủ</button></p>
@@ -53,21 +53,24 @@ def page(api_url: str, survey_id: str = SURVEY, agency: str = AGENCY) -> str:
     )
 
 
-def counter_page(api_url: str, survey_id: str = SURVEY, agency: str = AGENCY) -> str:
+def counter_page(api_url: str, survey_id: str = SURVEY, agency: str = AGENCY, question: str = QUESTION) -> str:
     """The tablet at a service counter: the prompt alone, attributed to the counter."""
     return (
         _HEAD.format(title="Quầy số 3 — Bộ phận Một cửa (minh họa)")
         + f"""<h1>Bộ phận Một cửa — Quầy số 3</h1>
 <p>Cảm ơn Ông/Bà đã đến làm thủ tục. Xin dành một phút đánh giá sự phục vụ.</p>
 <div data-par-survey="{survey_id}" data-par-agency="{agency}" data-par-mode="prompt"
- data-par-location="{LOCATIONS[1]["code"]}" data-par-question="{QUESTION}"></div>
+ data-par-location="{LOCATIONS[1]["code"]}" data-par-question="{question}"></div>
 </main><script src="{api_url}/static/embed.js" async></script></body></html>"""
     )
 
 
 class DemoSite:
-    def __init__(self, api_url: str, port: int = 0) -> None:
-        pages = {"/": page(api_url).encode(), "/quay-3": counter_page(api_url).encode()}
+    def __init__(self, api_url: str, port: int = 0, survey_id: str = SURVEY, question: str = QUESTION) -> None:
+        pages = {
+            "/": page(api_url, survey_id, question=question).encode(),
+            "/quay-3": counter_page(api_url, survey_id, question=question).encode(),
+        }
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:

@@ -100,12 +100,6 @@ def post_json(url: str, body: str) -> tuple[int, dict[str, Any]]:
         return answer.status, json.load(answer)
 
 
-def has_conditions() -> bool:
-    from infra.local.seed import load_survey
-
-    return hasattr(Survey, "client_logic") and "relevant" in json.dumps(load_survey(SEED))
-
-
 def test_citizen_answers_page_by_page_on_a_phone(browser: Any, live_stack: Any, page_errors: list[str]) -> None:
     from playwright.sync_api import expect
 
@@ -405,7 +399,6 @@ def test_conditions_from_the_logic_block_hide_require_check_and_skip(
     context.close()
 
 
-@pytest.mark.skipif(not has_conditions(), reason="the survey core (Survey.client_logic) has not reached this branch")
 def test_skip_logic_of_the_sipas_form(browser: Any, live_stack: Any, page_errors: list[str]) -> None:
     """q8_04 "no" hides Part II of Q9 and the submission is accepted without it; "yes" makes it required."""
     from playwright.sync_api import expect
@@ -478,17 +471,16 @@ def test_citizen_answers_without_javascript(browser: Any, live_stack: Any, page_
     page.locator('input[name="q9_05"]').nth(3).check()
     commune = page.locator("#i-commune option").nth(1).get_attribute("value")
     page.select_option("#i-commune", commune)
-    if has_conditions():  # "no" to q8_04 while Part II stays answered: the server drops those answers
-        page.locator('input[name="q8_04"][value="2"]').check()
+    # "no" to q8_04 while Part II stays answered: the server drops those answers
+    page.locator('input[name="q8_04"][value="2"]').check()
     page.get_by_role("button", name="Gửi phiếu").click()
     page.wait_for_load_state()
     expect(page.locator(".receipt .code strong")).to_have_text(response_id)
     expect(page.locator("h1")).to_contain_text("Cảm ơn Ông/Bà")
     assert page_errors == []
     answers = stored(live_stack.api_url, response_id)["answers"]
-    if has_conditions():
-        assert "q9_15" not in answers
-        assert answers["q9_01"]
+    assert "q9_15" not in answers
+    assert answers["q9_01"]
 
 
 def test_form_is_usable_on_a_small_phone(browser: Any, live_stack: Any, page_errors: list[str]) -> None:

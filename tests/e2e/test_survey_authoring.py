@@ -69,15 +69,12 @@ def test_an_editor_uploads_previews_and_publishes_and_a_citizen_answers(browser,
 
     # THEN a citizen answers it: the commune list follows the province, the rating follows "yes"
     citizen = open_page(browser, f"{live_stack.api_url}/s/{survey_id}", page_errors)
-    logic = citizen.locator("script#logic").count() > 0  # the browser's conditions (form.js), where present
     citizen.select_option("#i-province", "01")
     _reach(citizen, "[data-q=tinh]").locator("input[value='79']").check()
     communes = _reach(citizen, "[data-q=xa]")
-    if logic:
-        expect(communes.locator("input[value='00004']")).to_be_hidden()  # Ba Đình is in Hà Nội, not in HCMC
+    expect(communes.locator("input[value='00004']")).to_be_hidden()  # Ba Đình is in Hà Nội, not in HCMC
     communes.locator("input[value='26734']").check()
-    if logic:
-        expect(citizen.locator("[data-q=hai_long]")).to_be_hidden()
+    expect(citizen.locator("[data-q=hai_long]")).to_be_hidden()
     _reach(citizen, "[data-q=da_dung]").locator("input[value='co']").check()
     _reach(citizen, "[data-q=hai_long]").locator("input[value='4']").check()
     _reach(citizen, "[data-q=gop_y]").locator("textarea, input").first.fill("Thủ tục nhanh, cán bộ nhiệt tình.")
