@@ -473,6 +473,8 @@ class AgencyDirectory:
         import html
 
         snippets = []
+        registered = self.locations(agency)
+        spot = registered[0]["code"] if registered else "MA-DIEM"  # a registered counter or page, else a placeholder
         for survey in self._surveys.list_current():
             if not survey.is_open():
                 continue
@@ -491,6 +493,13 @@ class AgencyDirectory:
                     "iframe": (
                         f'<iframe src="{src}" title="{label}" loading="lazy" '
                         'style="width:100%;min-height:640px;border:0"></iframe>'
+                    ),
+                    # the short "how satisfied were you?" prompt that opens the form in a dialog; the
+                    # location (a counter or page registered above) attributes its responses
+                    "prompt": (
+                        f'<div data-par-survey="{survey.id}" data-par-agency="{agency}" data-par-mode="prompt" '
+                        f'data-par-location="{spot}"></div>\n'
+                        f'<script src="{base}/static/embed.js" async></script>'
                     ),
                 }
             )

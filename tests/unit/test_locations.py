@@ -156,3 +156,24 @@ def _raw(body: dict[str, Any]) -> bytes:
     import json
 
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def test_the_embed_code_offers_the_prompt_at_a_registered_location() -> None:
+    from chalicelib.domain.survey import Survey
+    from tests.shared.fakes import sipas_definition
+
+    class OneSurvey:
+        def list_current(self) -> list[Any]:
+            return [Survey.from_definition({**sipas_definition(), "opens_at": None, "closes_at": None})]
+
+    store = FakeAgencySettingsStore()
+    log = AuditLog(FakeAuditStore(), clock=lambda: T0, sleep=lambda _s: None)
+    AgencyService(agency_registry().get, store, log).set_locations(HANOI_ADMIN, "P01", [COUNTER], 0, AT)
+    directory = AgencyDirectory(agency_registry(), store, OneSurvey())
+    (snippet,) = directory.embed_snippets("P01", "https://par.moha.gov.vn")
+    assert 'data-par-mode="prompt" data-par-location="Q01"' in snippet["prompt"]
+    assert snippet["prompt"].endswith('<script src="https://par.moha.gov.vn/static/embed.js" async></script>')
+    (placeholder,) = AgencyDirectory(agency_registry(), FakeAgencySettingsStore(), OneSurvey()).embed_snippets(
+        "P46", "https://par.moha.gov.vn"
+    )
+    assert 'data-par-location="MA-DIEM"' in placeholder["prompt"]
