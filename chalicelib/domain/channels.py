@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.domain.texts import text_en, text_vi
 
 VIA_QR, VIA_LINK, VIA_WIDGET = "qr", "link", "widget"
 CHANNELS = (VIA_QR, VIA_LINK, VIA_WIDGET)
@@ -92,19 +93,6 @@ def shared_link(base: str, survey_id: str, query: dict[str, str | None]) -> str:
     if query.get("via") == VIA_QR:
         location = service = None
     return survey_link(base, survey_id, agency=agency, location=location, service=service, via=VIA_LINK)
-
-
-def text_vi(text: Any) -> str:
-    if isinstance(text, dict):
-        return str(text.get("vi") or text.get("en") or "")
-    return "" if text is None else str(text)
-
-
-def text_en(text: Any) -> str:
-    if isinstance(text, dict):
-        en = text.get("en") or ""
-        return "" if en == text.get("vi") else str(en)
-    return ""
 
 
 @dataclass(frozen=True)

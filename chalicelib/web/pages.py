@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalicelib.domain.survey import OTHER_SUFFIX, YES_NO_OPTIONS, Survey
+from chalicelib.domain.texts import text_en as _en  # the Jinja filters "en" and "vi"
+from chalicelib.domain.texts import text_vi as _vi
 from chalicelib.web.forms import PROVINCE_MESSAGE, REQUIRED_MESSAGE
 
 if TYPE_CHECKING:
@@ -70,21 +72,6 @@ def _render(template: str, **context: Any) -> str:
     context.setdefault("embed", False)
     context.setdefault("script", False)
     return _env().get_template(template).render(**context)
-
-
-def _vi(text: Any) -> str:
-    """The Vietnamese of a {"vi", "en"} text (or the text itself)."""
-    if isinstance(text, dict):
-        # a draft may lack Vietnamese (publishing is refused until it has it): show what it has
-        return str(text.get("vi") or text.get("en") or next((v for v in text.values() if v), ""))
-    return "" if text is None else str(text)
-
-
-def _en(text: Any) -> str:
-    if isinstance(text, dict):
-        en = text.get("en") or ""
-        return "" if en == text.get("vi") else str(en)
-    return ""
 
 
 def _num(value: float | None, digits: int = 1) -> str:
