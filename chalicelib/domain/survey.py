@@ -7,10 +7,33 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.domain import survey_build, survey_rules
 from chalicelib.domain.errors import InvalidDefinition
 from chalicelib.domain.logic import Condition
+from chalicelib.domain.questions import (  # re-exported: the survey's parts are read through this module
+    DEFAULT_MAX_LENGTH,
+    OTHER_SUFFIX,
+    QUESTION_KINDS,
+    REQUIRED_EN,
+    REQUIRED_VI,
+    YES_NO_OPTIONS,
+    Item,
+    Problem,
+)
 
-OTHER_SUFFIX = "__other"  # answers[<question>__other] holds the free text of an option with other_text
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "OTHER_SUFFIX",
+    "QUESTION_KINDS",
+    "REQUIRED_EN",
+    "REQUIRED_VI",
+    "YES_NO_OPTIONS",
+    "Item",
+    "Problem",
+    "Survey",
+    "parse_time",
+]
+
 # Counters per aggregate item: 256 "#ab :0, " clauses keep an UpdateExpression near 2.3 KB, well under
 # DynamoDB's 4 KB (moto needs infra/local/moto_patches.py beyond ~150 clauses).
 PAGE_CELLS = 256
@@ -22,73 +45,6 @@ DEFAULT_SCREENING = {
     "speeder_min_history": 30,
     "straightline_min_items": 10,
 }
-
-
-QUESTION_KINDS = {
-    "single_choice": "single",
-    "rating": "single",
-    "yes_no": "single",
-    "multi_choice": "multi",
-    "text": "text",
-    "long_text": "text",
-    "integer": "integer",
-    "decimal": "decimal",
-    "date": "date",
-    "place": "place",
-    "consent": "consent",
-}
-YES_NO_OPTIONS = (
-    {"value": "yes", "label": {"vi": "Có", "en": "Yes"}},
-    {"value": "no", "label": {"vi": "Không", "en": "No"}},
-)
-DEFAULT_MAX_LENGTH = {"text": 255, "long_text": 2000}
-REQUIRED_VI, REQUIRED_EN = "Vui lòng trả lời câu hỏi bắt buộc này.", "Please answer this required question."
-
-
-@dataclass(frozen=True)
-class Item:
-    """One answerable unit: a question, or one row of a matrix."""
-
-    id: str
-    kind: str  # single | multi | text | integer | decimal | date | place | consent
-    required: bool
-    options: tuple[str, ...] = ()
-    question_id: str = ""
-    section_id: str = ""
-    max_choices: int | None = None
-    max_length: int = 2000
-    other_options: tuple[str, ...] = ()
-    personal_data: bool = False
-    na_options: tuple[str, ...] = ()  # "not applicable": valid answers the indices skip
-    question_type: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    level: str = ""  # place: province | commune
-    parent: str = ""  # place (commune): the province question
-    relevant: Condition | None = None  # section, question and row conditions together
-    required_if: Condition | None = None
-    constraint: Condition | None = None
-    constraint_message: dict[str, str] | None = None
-    filters: tuple[tuple[Condition, tuple[str, ...]], ...] = ()  # choice_filter: (condition, option values)
-
-    @property
-    def counted(self) -> bool:
-        """Personal data is never aggregated (Decree 13/2023: not needed for scoring)."""
-        return not self.personal_data
-
-    @property
-    def scored_options(self) -> tuple[str, ...]:
-        """The options an index counts in its denominator: every option but "not applicable"."""
-        return tuple(v for v in self.options if v not in self.na_options)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with one answer, for a person: the field, in Vietnamese and English."""
-
-    field: str
-    message_vi: str
-    message_en: str
 
 
 @dataclass
@@ -134,10 +90,8 @@ class Survey:
 
     @classmethod
     def from_definition(cls, definition: dict[str, Any]) -> Survey:
-        from chalicelib.domain.survey_build import build
-
         survey = cls(definition=definition)
-        build(survey)
+        survey.items, survey.matrices, survey.sections = survey_build.build(definition)
         survey._check_scoring()
         return survey
 
@@ -182,9 +136,7 @@ class Survey:
         conditions and cross-field rules included."""
         cached = self.__dict__.get("_schema")
         if cached is None:
-            from chalicelib.domain.survey_rules import submission_schema
-
-            cached = self.__dict__["_schema"] = submission_schema(self)
+            cached = self.__dict__["_schema"] = survey_rules.submission_schema(self)
         return copy.deepcopy(cached)
 
     def validator(self) -> Any:
@@ -193,35 +145,26 @@ class Survey:
         cached = self.__dict__.get("_validator")
         if cached is None:
             from chalicelib.contracts import compile_validator
-            from chalicelib.domain.survey_rules import server_schema
 
-            cached = compile_validator(server_schema(self.submission_schema()))
+            cached = compile_validator(survey_rules.server_schema(self.submission_schema()))
             self.__dict__["_validator"] = cached
         return cached
 
     def check(self, answers: dict[str, Any]) -> list[Problem]:
         """Every rule an answers object breaks, in form order, with a message a citizen can act on."""
-        from chalicelib.domain.survey_rules import check
-
-        return check(self, answers)
+        return survey_rules.check(self, answers)
 
     def reachable(self, answers: dict[str, Any]) -> dict[str, Any]:
         """The answers without those to questions their conditions hide (a form posted without JavaScript)."""
-        from chalicelib.domain.survey_rules import reachable
-
-        return reachable(self, answers)
+        return survey_rules.reachable(self, answers)
 
     def client_logic(self) -> dict[str, Any]:
         """The conditions as the browser evaluates them (static/form.js)."""
-        from chalicelib.domain.survey_rules import client_logic
-
-        return client_logic(self)
+        return survey_rules.client_logic(self)
 
     def missing_translations(self) -> list[str]:
         """JSON paths of texts lacking a language the survey lists: publishing is refused while any remain."""
-        from chalicelib.domain.survey_rules import missing_translations
-
-        return missing_translations(self.definition)
+        return survey_rules.missing_translations(self.definition)
 
     # --- aggregate layout -----------------------------------------------------------------
     def cells(self, unit: bool = False) -> list[str]:

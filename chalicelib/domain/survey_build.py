@@ -7,7 +7,7 @@ JSON path of the field that holds it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.domain.errors import InvalidDefinition
 from chalicelib.domain.logic import (
@@ -18,10 +18,7 @@ from chalicelib.domain.logic import (
     canonical,
     compile_condition,
 )
-
-if TYPE_CHECKING:
-    from chalicelib.domain.survey import Item, Survey
-
+from chalicelib.domain.questions import DEFAULT_MAX_LENGTH, OTHER_SUFFIX, QUESTION_KINDS, YES_NO_OPTIONS, Item
 
 # The fields of a submission's envelope and of the citizen's form: a question with one of these ids could not be
 # told apart from them in a posted form.
@@ -30,10 +27,15 @@ RESERVED_IDS = frozenset(
 )
 
 
-def build(survey: Survey) -> None:
-    from chalicelib.domain.survey import DEFAULT_MAX_LENGTH, OTHER_SUFFIX, QUESTION_KINDS, YES_NO_OPTIONS, Item
+Built = tuple[list[Item], dict[str, list[str]], dict[str, Condition | None]]
 
-    definition = survey.definition
+
+def build(definition: dict[str, Any]) -> Built:
+    """The items (questions and matrix rows, in form order, with their conditions), the matrices' rows and
+    each section's condition of one definition."""
+    items: list[Item] = []
+    matrices: dict[str, list[str]] = {}
+    sections: dict[str, Condition | None] = {}
     raw: list[tuple[Item, dict[str, Any], str]] = []  # (item without conditions, its question, its json path)
     seen: set[str] = set()
 
@@ -44,7 +46,7 @@ def build(survey: Survey) -> None:
                 f"The question id “{item.id}” is reserved for a field of the submission; choose another.",
                 field=path + "/id",
             )
-        if item.id in seen or item.id + OTHER_SUFFIX in seen or item.id in survey.sections:
+        if item.id in seen or item.id + OTHER_SUFFIX in seen or item.id in sections:
             raise InvalidDefinition(
                 f"Mã câu hỏi bị trùng: {item.id}", f"duplicate question or row id: {item.id}", field=path + "/id"
             )
@@ -52,7 +54,7 @@ def build(survey: Survey) -> None:
         raw.append((item, question, path))
 
     for s_index, section in enumerate(definition["sections"]):
-        survey.sections[section["id"]] = None
+        sections[section["id"]] = None
         for q_index, q in enumerate(section["questions"]):
             path = f"/sections/{s_index}/questions/{q_index}"
             qtype, required = q["type"], bool(q.get("required", False))
@@ -73,7 +75,7 @@ def build(survey: Survey) -> None:
                     )
                     add(item, {**q, "_row": row}, f"{path}/rows/{r_index}")
                     rows.append(row["id"])
-                survey.matrices[q["id"]] = rows
+                matrices[q["id"]] = rows
                 continue
             kind = QUESTION_KINDS[qtype]
             options: list[dict[str, Any]] = (
@@ -119,14 +121,14 @@ def build(survey: Survey) -> None:
     for section in definition["sections"]:
         if section.get("relevant"):
             where = section_path[section["id"]] + "/relevant"
-            survey.sections[section["id"]] = compile_at(section["relevant"], where)
+            sections[section["id"]] = compile_at(section["relevant"], where)
 
     from dataclasses import replace
 
     for item, q, path in raw:
         q_path = path.split("/rows/")[0]
         row = q.get("_row") or {}
-        relevant = [survey.sections[item.section_id]]
+        relevant = [sections[item.section_id]]
         if q.get("relevant"):
             relevant.append(compile_at(q["relevant"], q_path + "/relevant"))
         if row.get("relevant"):
@@ -154,7 +156,8 @@ def build(survey: Survey) -> None:
                     f"A commune picker's parent must be a province picker of the survey (parent: {item.parent}).",
                     field=q_path + "/parent",
                 )
-        survey.items.append(replace(item, **changes))
+        items.append(replace(item, **changes))
+    return items, matrices, sections
 
 
 def _filters(q: dict[str, Any], compile_at: Any, path: str) -> tuple[tuple[Condition, tuple[str, ...]], ...]:

@@ -9,12 +9,29 @@ citizen can act on; tests/unit/test_survey_rules.py keeps the two in agreement.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chalicelib.domain.logic import Condition, absent, all_of, answered, holds
+from chalicelib.domain.questions import OTHER_SUFFIX, REQUIRED_EN, REQUIRED_VI, Item, Problem
 
-if TYPE_CHECKING:
-    from chalicelib.domain.survey import Item, Problem, Survey
+
+class Survey(Protocol):
+    """What these rules read of a survey version (chalicelib/domain/survey.py)."""
+
+    items: list[Item]
+    sections: dict[str, Condition | None]
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def geography(self) -> str: ...
+
+    def item(self, item_id: str) -> Item | None: ...
+
 
 NOT_REACHABLE = (
     "Câu hỏi này không áp dụng với các câu trả lời trước đó; vui lòng để trống.",
@@ -130,7 +147,6 @@ def _within_province(commune: str, province: str, places: Any) -> list[Condition
 
 def submission_schema(survey: Survey) -> dict[str, Any]:
     from chalicelib.contracts import load_schema
-    from chalicelib.domain.survey import OTHER_SUFFIX
 
     places = _places(survey)
     envelope = load_schema("submission")
@@ -200,8 +216,6 @@ def _required_now(item: Item, answers: dict[str, Any]) -> bool:
 
 
 def check(survey: Survey, answers: dict[str, Any]) -> list[Problem]:
-    from chalicelib.domain.survey import OTHER_SUFFIX, REQUIRED_EN, REQUIRED_VI, Problem
-
     places = None
     problems: list[Problem] = []
 
@@ -251,8 +265,6 @@ def check(survey: Survey, answers: dict[str, Any]) -> list[Problem]:
 
 def reachable(survey: Survey, answers: dict[str, Any]) -> dict[str, Any]:
     """Drop answers to hidden questions until none is left (a condition may read an answer just dropped)."""
-    from chalicelib.domain.survey import OTHER_SUFFIX
-
     out = dict(answers)
     for _ in range(len(survey.items) + 1):
         hidden = [

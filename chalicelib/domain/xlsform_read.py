@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from io import BytesIO
 from typing import Any
 
-from chalicelib.domain.xlsform import (
+from chalicelib.domain.xlsform_sheets import (
     CHOICES,
     COMMUNE_FILTER_RE,
     COMMUNE_LIST,

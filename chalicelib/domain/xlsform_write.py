@@ -19,7 +19,7 @@ import json
 from io import BytesIO
 from typing import Any
 
-from chalicelib.domain.xlsform import (
+from chalicelib.domain.xlsform_sheets import (
     CHOICES,
     COMMUNE_LIST,
     PAR_QUESTION_COLUMNS,
