@@ -82,6 +82,19 @@ def check_params(operation: Operation, path_values: dict[str, Any]) -> None:
 
     from chalicelib.domain.errors import BadQuery
 
+    if not operation.public:
+        # The officials' API and the console take only what they document: a misspelt parameter is an error,
+        # not silently ignored. Public routes tolerate others: links shared in Zalo or Facebook come back with
+        # fbclid and utm_*, assets carry cache-busting versions, third-party clients add their own.
+        known = {p.name for p in operation.params if p.where == "query"}
+        unknown = [name for name in request.query_names() if name not in known]
+        if unknown:
+            shown = unknown[0][:40]
+            raise BadQuery(
+                f"Tham số không được hỗ trợ: {shown}.",
+                f"Unsupported query parameter: {shown}; the accepted ones are listed in /openapi.json.",
+                field=shown,
+            )
     for param in operation.params:
         if param.where == "cookie":
             continue  # the console's session: the guard reads it (no valid session is a redirect, not an error)

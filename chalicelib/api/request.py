@@ -40,6 +40,11 @@ def query(name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def query_names() -> list[str]:
+    """The names of the query parameters sent, in the order they came."""
+    return [str(name) for name in (current().query_params or {})]
+
+
 def flag(name: str) -> bool:
     return (query(name) or "").lower() in ("1", "true", "yes", "on")
 
