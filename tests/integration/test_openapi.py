@@ -58,3 +58,21 @@ def test_every_declared_operation_is_routed_and_every_route_declared():
     assert routed == set(OPERATIONS)
     ids = [op.operation_id for op in OPERATIONS.values()]
     assert len(ids) == len(set(ids))
+
+
+def test_officials_routes_refuse_undocumented_query_parameters_and_citizens_pages_tolerate_them(live_stack):
+    import requests
+
+    api = live_stack.api_url
+    bearer = {"Authorization": f"Bearer {live_stack.idp.issue('admin')}"}
+    # a misspelt parameter of the officials' API is named, not silently ignored
+    answer = requests.get(f"{api}/admin/api/surveys?inculde_drafts=1", headers=bearer, timeout=30)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_query" and answer.json()["error"]["field"] == "inculde_drafts"
+    assert requests.get(f"{api}/admin/api/surveys", headers=bearer, timeout=30).status_code == 200
+    # the console says it in a page
+    assert requests.get(f"{api}/admin/surveys?x=1", allow_redirects=False, timeout=30).status_code == 400
+    # a link shared in Facebook or Zalo comes back with tracking parameters: the citizen still gets the form
+    shared = requests.get(f"{api}/s/sipas-2026?fbclid=IwAR0x&utm_source=zalo", timeout=30)
+    assert shared.status_code == 200 and 'id="survey"' in shared.text
+    assert requests.get(f"{api}/surveys/sipas-2026?_=1733000000", timeout=30).status_code == 200
