@@ -77,6 +77,8 @@ def _print_urls(stack: LocalStack, idp: LocalIdentityProvider, demo: DemoSite) -
                 f"  Results        {api}/s/sipas-2026/results",
                 f"  Reports        {api}/reports",
                 f"  Console        {api}/admin   (officials; sign in with a user below)",
+                f"  Surveys        {api}/admin/surveys   (XLSForm upload, preview, publish; khaosat or bientap.hanoi)",
+                f"  QR posters     {api}/admin/agencies/P01/channels   (a counter's QR code and A4 poster; quantri.hanoi)",
                 f"  Widget demo    {demo.origin}/   (a province portal: a quick prompt and the form inline; P01)",
                 f"  Counter demo   {demo.origin}/quay-3   (the prompt on a service counter's tablet, MOTCUA-Q03)",
                 f"  OpenAPI        {api}/openapi.json",
