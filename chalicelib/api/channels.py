@@ -179,6 +179,4 @@ _CARDS: dict[Any, bytes] = {}
 
 
 def _base() -> str:
-    from chalicelib.api.console import _base_url
-
-    return _base_url()
+    return request.base_url()

@@ -279,11 +279,10 @@ def _attribution(survey_id: str, embed: bool, agency: str | None) -> tuple[str, 
 
 def _share(survey: Any) -> dict[str, Any]:
     """Open Graph tags and the share block: absolute addresses from the deployment's public address."""
-    from chalicelib.api.console import _base_url
     from chalicelib.domain.channels import share_meta
 
     link = {name: request.query(name) for name in ("agency", "location", "service", "via")}
-    return share_meta(_base_url(), survey, link)
+    return share_meta(request.base_url(), survey, link)
 
 
 def _frame_ancestors(embed: bool, agency: str | None) -> str | None:

@@ -34,8 +34,8 @@ Form = dict[str, list[str]]
 def admin_login() -> Response:
     from chalicelib.api import session
 
-    url, state_cookie = session.begin_sign_in(_token_config(), f"{_base_url()}/admin/callback")
-    cookie = session.cookie_header(session.STATE_COOKIE, state_cookie, secure=_secure(), max_age=600)
+    url, state_cookie = session.begin_sign_in(_token_config(), f"{request.base_url()}/admin/callback")
+    cookie = session.cookie_header(session.STATE_COOKIE, state_cookie, secure=request.secure(), max_age=600)
     return redirect(url, cookie)
 
 
@@ -55,13 +55,13 @@ def admin_callback() -> Response:
 
     config = _token_config()
     state_cookie = session.cookies(request.current().headers).get(session.STATE_COOKIE, "")
-    redirect_uri = f"{_base_url()}/admin/callback"
+    redirect_uri = f"{request.base_url()}/admin/callback"
     token = session.finish_sign_in(config, request.query("code"), request.query("state"), state_cookie, redirect_uri)
     return redirect(
         "/admin",
         [
-            session.cookie_header(session.SESSION_COOKIE, token, secure=_secure()),
-            session.cookie_header(session.STATE_COOKIE, "", secure=_secure(), max_age=0),
+            session.cookie_header(session.SESSION_COOKIE, token, secure=request.secure()),
+            session.cookie_header(session.STATE_COOKIE, "", secure=request.secure(), max_age=0),
         ],
     )
 
@@ -73,7 +73,7 @@ def admin_logout(principal: Principal, token: str, _form: Form) -> Any:
     from chalicelib.api import session
 
     wiring.access_gate().end_session(token, principal.expires_at or None)
-    cookie = session.cookie_header(session.SESSION_COOKIE, "", secure=_secure(), max_age=0)
+    cookie = session.cookie_header(session.SESSION_COOKIE, "", secure=request.secure(), max_age=0)
     return redirect("/", cookie, after_post=True)
 
 
@@ -215,7 +215,7 @@ def _agency_page(principal: Principal, token: str, agency: str, **state: Any) ->
     from chalicelib import wiring
     from chalicelib.web.pages import render_admin_agency
 
-    view = wiring.agency_directory().console_view(principal, agency, _base_url())
+    view = wiring.agency_directory().console_view(principal, agency, request.base_url())
     return render_admin_agency(
         view["agency"],
         view["settings"],
@@ -307,22 +307,6 @@ def _token_config() -> Any:
     if config is None:
         raise Unauthenticated("Hệ thống chưa cấu hình đăng nhập.", "Sign-in is not configured.")
     return config
-
-
-def _base_url() -> str:
-    """This deployment's public address (PAR_PUBLIC_URL), or the request's host."""
-    from chalicelib.settings import settings
-
-    configured = settings().public_url
-    if configured:
-        return configured.rstrip("/")
-    host = request.header("host") or "127.0.0.1"
-    return f"{'https' if _secure() else 'http'}://{host}"
-
-
-def _secure() -> bool:
-    """HTTPS everywhere but on this machine's loopback (make run)."""
-    return not (request.header("host") or "").startswith(("127.0.0.1", "localhost"))
 
 
 def _field(form: Form, name: str) -> str:

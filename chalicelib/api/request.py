@@ -69,3 +69,19 @@ def client() -> ClientInfo:
     request = current()
     identity = (request.context or {}).get("identity") or {}
     return ClientInfo(source_ip=identity.get("sourceIp"), user_agent=request.headers.get("user-agent"))
+
+
+def base_url() -> str:
+    """This deployment's public address (PAR_PUBLIC_URL), or the request's host."""
+    from chalicelib.settings import settings
+
+    configured = settings().public_url
+    if configured:
+        return configured.rstrip("/")
+    host = header("host") or "127.0.0.1"
+    return f"{'https' if secure() else 'http'}://{host}"
+
+
+def secure() -> bool:
+    """HTTPS everywhere but on this machine's loopback (make run)."""
+    return not (header("host") or "").startswith(("127.0.0.1", "localhost"))
