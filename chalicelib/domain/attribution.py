@@ -188,7 +188,7 @@ def attribute(
         notes["form_id"] = found.form_id
     if found.channel != claimed_channel:
         notes["claimed_channel"] = str(claimed_channel)[:16]
-    origin = observed_origin or found.embed_origin
+    origin = found.embed_origin or observed_origin  # the server saw the Referer; paradata is the client's word
     if found.channel == "widget" and found.agency and origin and origins is not None:
         # An observation only: the CSP decided who could frame the page, the token proves the agency.
         from chalicelib.domain.agencies import origin_allowed
@@ -244,7 +244,9 @@ class AttributionIssuer:
         if settings is not None and embed and not settings.embed_origins:
             settings = None
         place = settings.location(location) if settings is not None and location else None
-        channel = "widget" if embed else via if via in VIAS else "link" if settings is not None else "web"
+        # "widget" only from the embedded page (whose CSP only the agency's registered sites pass); a link that
+        # merely says via=widget is a link
+        channel = "widget" if embed else via if via in VIAS and via != "widget" else "link" if settings else "web"
         return Attribution(
             survey_id=survey_id,
             channel=channel,

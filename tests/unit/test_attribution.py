@@ -182,6 +182,10 @@ def test_an_embedding_origin_is_checked_against_the_agencys_but_only_noted():
     assert ok.notes["embed_origin_check"] == "registered"
     assert odd.notes["embed_origin_check"] == "unregistered"
     assert (odd.channel, odd.agency) == ("widget", "P01")  # the token proves the agency, not the report
+    # the origin the server saw (the Referer, in the token) wins over the one the client reports
+    seen = signer().sign(widget(channel="widget", location=None, embed_origin=ORIGIN))
+    claimed = attribute(seen, "widget", "sipas-2026", signer(), origins, "https://phishing.example.com")
+    assert claimed.notes["embed_origin_check"] == "registered"
 
 
 @pytest.mark.parametrize(
@@ -274,6 +278,9 @@ def test_a_widget_names_its_agency_only_where_the_agency_lets_it_be_framed(issue
     assert issuer.check("sipas-2026", agency="P46", embed=True).agency is None
     # a link page is not framed: the referer is not an embedding origin
     assert issuer.check("sipas-2026", agency="P01", referer=ORIGIN).embed_origin is None
+    # and a link that only says via=widget is a link: a widget token needs the embedded page
+    assert issuer.check("sipas-2026", agency="P46", via="widget").channel == "link"
+    assert issuer.check("sipas-2026", via="widget").channel == "web"
 
 
 def test_a_service_from_the_link_wins_over_the_locations(issuer: AttributionIssuer):
