@@ -179,6 +179,41 @@ class _Parser:
         )
 
 
+# A pattern runs in three engines (Python on the server, ECMAScript in the browser and in JSON Schema) and on
+# every anonymous submission: only the syntax they share, and no repeated group that repeats inside
+# ((a+)+, (a|aa)*): the shape of catastrophic backtracking.
+_NOT_SHARED = re.compile(r"\(\?(?!:)|\\[1-9]|\\[AZzGpP]|\[\[:|\*\+|\+\+|\?\+")
+_REPEATED_GROUP = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+}|])(?:[^()\\]|\\.)*\)\s*(?:[*+]|\{\d*,)")
+MAX_PATTERN = 200
+
+
+def _check_pattern(pattern: str, at: int | None) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ExpressionError(
+            f"Biểu thức chính quy không hợp lệ: {exc}.", f"Invalid regular expression: {exc}.", at
+        ) from None
+    if len(pattern) > MAX_PATTERN:
+        raise ExpressionError(
+            f"Biểu thức chính quy quá dài (tối đa {MAX_PATTERN} ký tự).",
+            f"The regular expression is too long (at most {MAX_PATTERN} characters).",
+            at,
+        )
+    if _NOT_SHARED.search(pattern):
+        raise ExpressionError(
+            "Biểu thức chính quy dùng cú pháp mà trình duyệt không hiểu như máy chủ ((?...), \\1, \\A, [[:...:]]).",
+            "The regular expression uses syntax browsers do not read as the server does ((?...), \\1, \\A, [[:...:]]).",
+            at,
+        )
+    if _REPEATED_GROUP.search(pattern):
+        raise ExpressionError(
+            "Biểu thức chính quy lặp một nhóm tự nó đã lặp (như (a+)+): có thể làm máy chủ treo; hãy viết lại.",
+            "The regular expression repeats a group that itself repeats (like (a+)+), which can hang the server.",
+            at,
+        )
+
+
 def _unsupported(what_vi: str, what_en: str, at: int | None) -> ExpressionError:
     return ExpressionError(
         f"Biểu thức dùng {what_vi}, điều mà phiếu không thể diễn đạt trong hợp đồng dữ liệu (JSON Schema).",
@@ -396,12 +431,9 @@ class _Translator:
             found, pattern = self._answer(args[0]), self._literal(args[1])
             if found is None or not isinstance(pattern, str):
                 raise _unsupported("regex() với tham số khác", "regex() on anything but an answer and a pattern", at)
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ExpressionError(
-                    f"Biểu thức chính quy không hợp lệ: {exc}.", f"Invalid regular expression: {exc}.", at
-                ) from None
+            if found[1].kind != "text":
+                raise _unsupported("regex() trên câu không phải văn bản", "regex() on an answer that is not text", at)
+            _check_pattern(pattern, at)
             # ODK: regex('', p) is whatever p says of ''; an absent answer is never constrained anyway.
             return _on(
                 found[0], {"type": "string", "pattern": pattern}, when_missing=re.search(pattern, "") is not None

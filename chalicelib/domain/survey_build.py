@@ -99,6 +99,12 @@ def build(definition: dict[str, Any]) -> Built:
                 **common,
             )
             _check_options(options, path)
+            if qtype == "date" and (q.get("min") is not None or q.get("max") is not None):
+                raise InvalidDefinition(
+                    "Giới hạn ngày (min, max) chưa được hỗ trợ: hợp đồng dữ liệu (JSON Schema) không so sánh được ngày.",
+                    "Date bounds (min, max) are not supported: the contract (JSON Schema) cannot compare dates.",
+                    field=path + ("/min" if q.get("min") is not None else "/max"),
+                )
             add(item, q, path)
 
     targets = {item.id: Target(item.kind, item.options, item.na_options) for item, _, _ in raw}
@@ -163,8 +169,11 @@ def build(definition: dict[str, Any]) -> Built:
 def _filters(q: dict[str, Any], compile_at: Any, path: str) -> tuple[tuple[Condition, tuple[str, ...]], ...]:
     """choice_filter: the condition under which each option is offered, options sharing one grouped."""
     groups: dict[str, tuple[Condition, list[str]]] = {}
-    for option in q.get("options") or []:
-        attrs = {**(option.get("filter") or {}), "name": option["value"]}
+    options = q.get("options") or []
+    # ODK reads an empty cell of a choices column as '': an option without a value in a column has ''
+    columns = {column for option in options for column in option.get("filter") or {}}
+    for option in options:
+        attrs = {**dict.fromkeys(columns, ""), **(option.get("filter") or {}), "name": option["value"]}
         condition = compile_at(q["choice_filter"], f"{path}/choice_filter", attrs=attrs)
         key = canonical(condition)
         groups.setdefault(key, (condition, []))[1].append(option["value"])

@@ -113,13 +113,21 @@ def _answer_spec(item: Item, places: Any) -> dict[str, Any]:
     if kind == "date":
         return {"type": "string", "format": "date"}
     if kind == "consent":
-        return {"const": True, "description": "consent given"}
+        if item.required and item.relevant is None and item.required_if is None:
+            return {"const": True, "description": "consent given"}
+        return {"type": "boolean", "description": "consent given (true) or not"}
     if kind == "place":
         if item.level == "province":
             return {"type": "string", "enum": [p.code for p in places.provinces]}
         codes = [c.code for p in places.provinces for c in places.communes_of(p.code)]
         return {"$comment": GEOGRAPHY, "type": "string", "pattern": "^[0-9]{5}$", "enum": codes}
-    return {"type": "string", "maxLength": item.max_length}
+    spec = {"type": "string", "maxLength": item.max_length}
+    if item.required and item.relevant is None and item.required_if is None:
+        spec["pattern"] = NOT_BLANK  # a required text is not answered by spaces
+    return spec
+
+
+NOT_BLANK = "\\S"
 
 
 def _when_chosen(item: Item, values: list[str] | tuple[str, ...]) -> Condition:
@@ -201,6 +209,10 @@ def submission_schema(survey: Survey) -> dict[str, Any]:
 def _must_answer(item: Item) -> Condition:
     if item.kind == "multi":
         return {"required": [item.id], "properties": {item.id: {"minItems": 1}}}
+    if item.kind == "text":
+        return {"required": [item.id], "properties": {item.id: {"pattern": NOT_BLANK}}}
+    if item.kind == "consent":
+        return {"required": [item.id], "properties": {item.id: {"const": True}}}
     return {"required": [item.id]}
 
 
@@ -230,12 +242,10 @@ def check(survey: Survey, answers: dict[str, Any]) -> list[Problem]:
             if present:
                 say(item.id, NOT_REACHABLE)
             continue
-        if not present or (item.kind == "multi" and value == []):
+        if not present or not (value is True if item.kind == "consent" else _given(value)):
             if _required_now(item, answers):
                 say(item.id, (REQUIRED_VI, REQUIRED_EN))
             continue
-        if item.kind == "consent" and value is not True and _required_now(item, answers):
-            say(item.id, (REQUIRED_VI, REQUIRED_EN))
         if item.constraint is not None and not holds(item.constraint, answers):
             message = item.constraint_message or {}
             say(item.id, (message.get("vi") or CONSTRAINT[0], message.get("en") or CONSTRAINT[1]))

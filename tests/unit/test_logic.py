@@ -175,3 +175,24 @@ def test_not_applicable_is_never_more_or_less_than_a_point() -> None:
     assert holds(above, {"r": "4"}) and not holds(above, {"r": "9"})
     assert holds(compile_condition("${r} = '9'", {"r": rated}.get), {"r": "9"})
     assert holds(compile_condition("${r} != '4'", {"r": rated}.get), {"r": "9"})
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("regex(${n}, '^[0-9]{4}$')", "không phải văn bản"),  # a number is not text: every answer would fail
+        ("regex(${t}, '^(a+)+$')", "treo"),  # catastrophic backtracking on every anonymous submission
+        ("regex(${t}, '^(a|aa)*$')", "treo"),
+        ("regex(${t}, '(?i)^[a-z]+$')", "trình duyệt"),  # Python-only syntax: the browser would throw
+        ("regex(${t}, '(x)-\\1')", "trình duyệt"),
+    ],
+)
+def test_a_pattern_must_run_alike_in_every_engine_and_never_hang(text: str, words: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        cond(text)
+    assert words in caught.value.message_vi
+
+
+def test_ordinary_patterns_are_kept() -> None:
+    for pattern in ("^0[0-9]{9}$", "^[^@]+@[^@]+$", "^([0-9]{2}\\.)?[0-9]+$", "^(ab)+$"):
+        assert cond(f"regex(${{t}}, '{pattern}')")["properties"]["t"]["pattern"] == pattern

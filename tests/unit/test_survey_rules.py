@@ -191,3 +191,39 @@ def test_a_question_id_that_is_a_field_of_the_submission_is_refused(reserved: st
     with pytest.raises(InvalidDefinition) as caught:
         Survey.from_definition(definition)
     assert caught.value.field == "/sections/0/questions/2/id"
+
+
+def test_a_required_text_is_not_answered_by_spaces_and_both_readings_say_so() -> None:
+    definition = copy.deepcopy(model_definition())
+    definition["sections"][2]["questions"][4]["required"] = True  # "name", the file code
+    definition["sections"][2]["questions"][4].pop("constraint")
+    survey = Survey.from_definition(definition)
+    published = compile_validator(survey.submission_schema())
+    from fastjsonschema import JsonSchemaValueException
+
+    for blank in ("", "   "):
+        answers = {**COMPLETE, "name": blank}
+        assert [p.field for p in survey.check(answers)] == ["/answers/name"]
+        with pytest.raises(JsonSchemaValueException):
+            published(envelope(answers))
+    assert survey.check({**COMPLETE, "name": "HS-01"}) == []
+    published(envelope({**COMPLETE, "name": "HS-01"}))
+
+
+def test_an_empty_cell_of_a_choices_column_reads_as_empty_text() -> None:
+    # region=${region} or name='other': 'other' has no region (an empty cell), as ODK reads it
+    definition = copy.deepcopy(model_definition())
+    city = definition["sections"][2]["questions"][1]
+    city["choice_filter"] = "region = ${region} or name = 'khac'"
+    city["options"].append({"value": "khac", "label": {"vi": "Khác", "en": "Other"}})
+    survey = Survey.from_definition(definition)
+    assert survey.check({**COMPLETE, "region": "s", "city": "khac"}) == []
+    assert survey.check({**COMPLETE, "region": "s", "city": "hn"})[0].field == "/answers/city"
+
+
+def test_date_bounds_are_refused_where_they_are_written() -> None:
+    definition = copy.deepcopy(model_definition())
+    definition["sections"][1]["questions"][2]["max"] = "2026-12-31"
+    with pytest.raises(InvalidDefinition) as caught:
+        Survey.from_definition(definition)
+    assert caught.value.field == "/sections/1/questions/2/max"

@@ -39,7 +39,7 @@ def every_construct() -> dict[str, Any]:
     b["questions"][0]["appearance"] = "quick"
     b["questions"][1].update(help=t("Mỗi dòng một ý", "One per row"), relevant="${used} = 'yes'", appearance="no-ticks")
     b["questions"][1]["rows"].append({"id": "g3", "text": t("Dòng 3", "Row 3"), "required": False})
-    b["questions"][2].update(min="2020-01-01", max="2030-12-31", required=True)
+    b["questions"][2].update(required=True)  # a date: no bounds (the contract cannot compare dates)
     c["questions"][4].update(personal_data=True, max_length=20, help=t("Không bắt buộc", "Optional"))
     c["questions"][5]["appearance"] = "big"
     c["questions"][0]["options"][1]["not_applicable"] = True
