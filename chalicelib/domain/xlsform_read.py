@@ -416,6 +416,20 @@ class Sheet:
             self.columns.setdefault(base, []).append((header, code))
 
 
+MAX_COLUMNS = 200
+MAX_UNZIPPED = 64 * 1024 * 1024  # an XLSForm of 20,000 rows is a few MB of XML
+MAX_ENTRIES = 500
+
+
+def _reasonable_archive(data: bytes) -> bool:
+    """An .xlsx is a zip: one that would inflate to more than MAX_UNZIPPED (a zip bomb) is not opened."""
+    import zipfile
+
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        entries = archive.infolist()
+        return len(entries) <= MAX_ENTRIES and sum(e.file_size for e in entries) <= MAX_UNZIPPED
+
+
 def load_sheets(data: bytes) -> dict[str, Sheet] | None:
     """The survey, choices, settings and scoring sheets by lower-case name; None for a file that is no .xlsx."""
     import zipfile
@@ -424,6 +438,8 @@ def load_sheets(data: bytes) -> dict[str, Sheet] | None:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
+        if not _reasonable_archive(data):
+            return None
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
         return None
@@ -434,14 +450,20 @@ def load_sheets(data: bytes) -> dict[str, Sheet] | None:
             if name not in (SURVEY, CHOICES, SETTINGS, SCORING) or name in sheets:
                 continue  # other sheets (external_choices, entities, an author's notes) are not read
             sheet = Sheet(title=worksheet.title, headers=[], rows=[])
-            for number, values in enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1):
+            # A sheet's declared <dimension> is the file's word: openpyxl would pad every row out to it
+            # (A1:XFD1048576 in a 5 KB file is 16,384 cells a row). Read what is there, MAX_COLUMNS wide.
+            if not hasattr(worksheet, "reset_dimensions"):
+                continue  # a chart sheet named like a form sheet
+            worksheet.reset_dimensions()
+            rows = worksheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+            for number, values in enumerate(rows, start=1):
+                if number > MAX_ROWS + 1:
+                    sheet.rows.append(Row(number, {"": "too many rows"}))  # reported by the reader
+                    break
                 texts = [cell_text(v) for v in values]
                 if number == 1:
                     sheet.headers = texts
                     continue
-                if number > MAX_ROWS + 1:
-                    sheet.rows.append(Row(number, {"": "too many rows"}))  # reported by the reader
-                    break
                 cells = {sheet.headers[i]: t for i, t in enumerate(texts) if t and i < len(sheet.headers)}
                 cells.pop("", None)
                 if cells:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -443,3 +444,55 @@ def test_a_question_named_like_a_field_of_the_submission_is_renamed_with_its_ref
     assert questions[1]["relevant"] == "${province_q} != ''" and questions[1]["choice_filter"] == "tinh=${province_q}"
     assert questions[2]["relevant"] == "${commune_q} = 'x1'"
     Survey.from_definition(definition)
+
+
+def test_a_hostile_workbook_is_read_as_it_is_or_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from chalicelib.domain import xlsform_read
+
+    # GIVEN a 5 KB workbook whose sheet claims to span A1:XFD1048576 with one cell at the very last row
+    book = Workbook()
+    book.active.title = "survey"
+    book.active.append(["type", "name", "label"])
+    book.active.append(["text", "a", "A"])
+    raw = io.BytesIO()
+    book.save(raw)
+    patched = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source,
+        zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for entry in source.infolist():
+            body = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                text = body.decode()
+                text = re.sub(r'<dimension ref="[^"]+"/>', '<dimension ref="A1:XFD1048576"/>', text)
+                text = text.replace(
+                    "</sheetData>",
+                    '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+                )
+                body = text.encode()
+            out.writestr(entry, body)
+    cells: list[Any] = []
+    original = xlsform_read.cell_text
+    monkeypatch.setattr(xlsform_read, "cell_text", lambda value: cells.append(value) or original(value))
+    with pytest.raises(XlsFormError) as caught:
+        read_xlsform(patched.getvalue(), survey_id="hostile")
+    # THEN it is read as it is, not as it claims: never more than MAX_COLUMNS cells a row (padded to its
+    # 16,384 columns, the same file took 18 s a sheet), and the row limit is reported at its sheet
+    assert len(cells) <= (xlsform_read.MAX_ROWS + 1) * xlsform_read.MAX_COLUMNS
+    assert any(d["sheet"] == "survey" for d in caught.value.details)
+
+    # AND a zip bomb (a 100 MB entry of zeros) is refused before anything inflates it
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.infolist():
+            out.writestr(entry, source.read(entry.filename))
+        out.writestr("xl/media/zeros.bin", b"\0" * (100 * 1024 * 1024))
+    with pytest.raises(XlsFormError) as refused:
+        read_xlsform(bomb.getvalue(), survey_id="bomb")
+    assert refused.value.details[0]["sheet"] is None
