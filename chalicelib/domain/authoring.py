@@ -73,6 +73,13 @@ class VersionClosed(DomainError):
     message_en = "This version is closed; its window cannot change."
 
 
+class VersionSuperseded(DomainError):
+    code = "version_superseded"
+    status = 409
+    message_vi = "Phiên bản này đã được thay bằng phiên bản mới; lịch nhận phiếu của nó không đổi được nữa."
+    message_en = "A newer version superseded this one; its window can no longer change."
+
+
 class SurveyExists(DomainError):
     code = "survey_exists"
     status = 409
@@ -300,6 +307,17 @@ def _audited(record: SurveyVersion) -> dict[str, Any]:
     }
 
 
+def _keeps_its_owner(versions: list[SurveyVersion], draft: dict[str, Any]) -> None:
+    """Once published, a survey stays whose it is: a later version keeps its kind's owner (agency or national)."""
+    public = [r for r in versions if r.status != DRAFT]
+    if public and target_of(draft) != target_of(public[-1].definition):
+        raise InvalidDefinition(
+            "Phiên bản mới phải giữ cơ quan chủ quản của khảo sát (owner_agency và loại khảo sát).",
+            "A new version keeps the survey's owner (owner_agency and kind).",
+            field="/owner_agency",
+        )
+
+
 # --- the service ----------------------------------------------------------------------------------
 class AuthoringService:
     def __init__(
@@ -318,9 +336,13 @@ class AuthoringService:
 
     # --- reading --------------------------------------------------------------------------------
     def target(self, survey_id: str) -> str | None:
-        """The agency a stored survey belongs to (the route guard's target); None for a national or unknown one."""
+        """The agency a stored survey belongs to (the route guard's target); None for a national or unknown one.
+
+        Read from its latest public version: a draft cannot hand a published survey to another agency (and a
+        survey never published yet belongs to whom its draft says)."""
         found = self._store.versions(survey_id)
-        return target_of(found[-1].definition) if found else None
+        public = [r for r in found if r.status != DRAFT]
+        return target_of((public or found)[-1].definition) if found else None
 
     def overview(self, principal: Principal) -> list[dict[str, Any]]:
         """Every survey this official manages, with its versions, newest survey version last."""
@@ -372,6 +394,7 @@ class AuthoringService:
             raise VersionNotDraft(field="version")
         draft = self._as_draft({**definition, "id": survey_id}, version)
         principal.require(PERMISSION, target_of(draft))  # an editor cannot hand the survey to another agency
+        _keeps_its_owner(versions, draft)
         self._check_draft(draft)
         if draft == before.definition:
             return before  # nothing changed: no write, no audit entry
@@ -400,6 +423,7 @@ class AuthoringService:
         )
         draft = self._as_draft({**content, "id": survey_id}, number)
         principal.require(PERMISSION, target_of(draft))
+        _keeps_its_owner(versions, draft)
         self._check_draft(draft)
         record = self._new_record(principal, draft, number)
         action = "survey.import" if source == "xlsform" else "survey.new_version"
@@ -418,13 +442,23 @@ class AuthoringService:
         check_languages(definition)
         now = self._clock()
         check_window(definition.get("opens_at"), definition.get("closes_at"), now)
-        grace = timedelta(hours=DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours)
+        hours = DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours
+        if not 0 <= hours <= MAX_GRACE_HOURS:
+            raise InvalidSchedule(
+                f"Thời gian gia hạn cho phiên bản cũ phải từ 0 đến {MAX_GRACE_HOURS} giờ.",
+                f"The grace period for earlier versions must be 0 to {MAX_GRACE_HOURS} hours.",
+                field="grace_hours",
+            )
+        grace = timedelta(hours=hours)
+        # the earlier versions keep accepting until the new one opens, then for the grace period
+        opens = definition.get("opens_at")
+        start = max(now, parse_time(str(opens))) if opens else now
         after = self._changed(principal, before, definition=definition, status=PUBLISHED, published_at=stamp(now))
         superseded = []
         for older in versions:
             if older.status != PUBLISHED or older.version >= version:
                 continue
-            ends = now + grace
+            ends = start + grace
             closes = older.definition.get("closes_at")
             if closes and parse_time(str(closes)) < ends:
                 ends = parse_time(str(closes))
@@ -458,6 +492,8 @@ class AuthoringService:
         before = self._current(versions, version, etag)
         if before.status == CLOSED:
             raise VersionClosed(field="version")
+        if before.superseded_by is not None:  # its closing follows the newer version's opening
+            raise VersionSuperseded(field="version")
         check_window(opens_at, closes_at, self._clock() if before.status == PUBLISHED else None)
         definition = {k: v for k, v in before.definition.items() if k not in ("opens_at", "closes_at")}
         definition.update({k: v for k, v in (("opens_at", opens_at), ("closes_at", closes_at)) if v})

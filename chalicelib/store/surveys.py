@@ -79,11 +79,16 @@ class SurveyRepository:
     def _load(self, survey_id: str, version: int | None) -> Survey:
         model = survey_model()
         if version is None:
-            # newest first; drafts (at most one, the newest) are skipped
-            for item in model.query(survey_id, scan_index_forward=False):
-                if _public(item):
-                    return Survey.from_definition(item.definition)
-            raise SurveyNotFound()
+            # the newest version accepting answers now, else the newest public one (drafts are never public):
+            # a version published to open next month leaves the current one serving until then
+            public = [
+                Survey.from_definition(item.definition)
+                for item in model.query(survey_id, scan_index_forward=False)
+                if _public(item)
+            ]
+            if not public:
+                raise SurveyNotFound()
+            return next((s for s in public if s.is_open()), public[0])
         try:
             item = model.get(survey_id, version)
         except model.DoesNotExist:
@@ -94,14 +99,17 @@ class SurveyRepository:
         return Survey.from_definition(item.definition)
 
     def list_current(self) -> list[Survey]:
-        """The current (latest published) version of every survey: a scan of a small table, for pages and schedules."""
-        latest: dict[str, Any] = {}
+        """The current version of every survey (the newest accepting answers, else the newest public one, as
+        get(survey_id) reads it): a scan of a small table, for pages and schedules."""
+        by_survey: dict[str, list[Survey]] = {}
         for item in survey_model().scan():
-            if not _public(item):
-                continue
-            if item.survey_id not in latest or item.version > latest[item.survey_id].version:
-                latest[item.survey_id] = item
-        return [Survey.from_definition(i.definition) for i in sorted(latest.values(), key=lambda i: i.survey_id)]
+            if _public(item):
+                by_survey.setdefault(item.survey_id, []).append(Survey.from_definition(item.definition))
+        current = []
+        for survey_id in sorted(by_survey):
+            versions = sorted(by_survey[survey_id], key=lambda s: s.version, reverse=True)
+            current.append(next((s for s in versions if s.is_open()), versions[0]))  # as get(survey_id) reads
+        return current
 
     # --- the authoring port (chalicelib/domain/authoring.py: SurveyVersions) ---------------------
     def versions(self, survey_id: str) -> list[SurveyVersion]:

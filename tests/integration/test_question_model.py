@@ -83,3 +83,19 @@ def test_every_type_is_accepted_stored_counted_and_its_rules_are_in_the_contract
     by_id = {q["id"]: q for q in results["questions"]}
     g1 = {o["value"]: o for o in by_id["g1"]["options"]}
     assert g1["9"]["count"] == 1 and g1["9"].get("not_applicable") is True
+
+
+def test_a_version_that_opens_later_leaves_the_current_one_serving(live_stack: Any) -> None:
+    # GIVEN version 1 open and version 2 published to open next month
+    v1 = {**model_definition(), "id": "model-later", "status": "published"}
+    v2 = {**v1, "version": 2, "opens_at": "2099-01-01T00:00:00Z"}
+    publish_survey(v1)
+    publish_survey(v2)
+    # THEN the public survey, its form and its list entry are version 1 until version 2 opens
+    status, contract = http("GET", f"{live_stack.api_url}/surveys/model-later")
+    assert status == 200 and contract["survey"]["version"] == 1 and contract["open"] is True
+    status, listed = http("GET", f"{live_stack.api_url}/surveys")
+    assert {s["id"]: s["version"] for s in listed["surveys"]}["model-later"] == 1
+    # AND version 2 is readable by number, not yet open
+    status, later = http("GET", f"{live_stack.api_url}/surveys/model-later?version=2")
+    assert status == 200 and later["open"] is False

@@ -323,3 +323,44 @@ def test_roles_without_survey_manage_cannot_author(world):
     with pytest.raises(Forbidden):
         world.service.create(ANALYST_HANOI, definition())
     assert world.service.overview(ANALYST_HANOI) == []
+
+
+def test_a_draft_cannot_hand_a_published_survey_to_another_agency(world):
+    # GIVEN Hà Nội's published ad hoc survey
+    v1 = _published(world)
+    v2 = world.service.new_version(MANAGER, v1.survey_id, from_version=1)
+    # WHEN a national manager's draft names another owner THEN it is refused where it is written
+    moved = {**definition(), "owner_agency": "P46"}
+    with pytest.raises(InvalidDefinition) as refused:
+        world.service.replace_draft(MANAGER, v1.survey_id, 2, moved, v2.etag)
+    assert refused.value.field == "/owner_agency"
+    # AND whose survey it is stays what its published version says, for the route guard too
+    assert world.service.target(v1.survey_id) == "P01"
+    assert (
+        world.service.close(EDITOR_HANOI, v1.survey_id, 1, v1_etag(world, v1.survey_id), "Kết thúc sớm").status
+        == "closed"
+    )
+
+
+def v1_etag(world: Any, survey_id: str) -> str:
+    return str(world.service.version(MANAGER, survey_id, 1).etag)
+
+
+def test_a_version_scheduled_to_open_later_leaves_the_current_one_open_until_then(world):
+    from chalicelib.domain.authoring import VersionSuperseded
+
+    v1 = _published(world)
+    v2 = world.service.new_version(MANAGER, v1.survey_id, from_version=1)
+    opens = START + timedelta(days=30)
+    v2 = world.service.schedule(MANAGER, v1.survey_id, 2, v2.etag, opens.isoformat(), None)
+    with pytest.raises(InvalidSchedule) as refused:
+        world.service.publish(MANAGER, v1.survey_id, 2, v2.etag, grace_hours=100_000)
+    assert refused.value.field == "grace_hours"
+    world.service.publish(MANAGER, v1.survey_id, 2, v2.etag)
+    old = world.service.version(MANAGER, v1.survey_id, 1)
+    # v1 accepts until v2 opens, and for the grace period after
+    assert old.accepting(opens - timedelta(days=1)) and old.accepting(opens + timedelta(hours=23))
+    assert not old.accepting(opens + timedelta(hours=25))
+    # and its window follows v2's from now on: it cannot be stretched to keep two versions open
+    with pytest.raises(VersionSuperseded):
+        world.service.schedule(MANAGER, v1.survey_id, 1, old.etag, None, None)
