@@ -72,7 +72,7 @@ def contribution(response: Response | None, survey: Survey | None) -> Delta:
         return {}
     if response.status not in (RECEIVED, *SCREENED):
         return {}  # e.g. a withdrawn response: counted nowhere
-    out: Delta = attribution_contribution(response)
+    out: Delta = attribution_contribution(response) if response.attributed else {}
     if response.status == RECEIVED:
         # Pending work is watched nationally and per province; communes would triple the writes of inserts.
         for scope in scopes_of(response)[:2]:

@@ -43,6 +43,9 @@ class Response:
     agency: str | None = None
     location: str | None = None  # one of the agency's location codes
     service: str | None = None
+    # Counted by attribution (aggregation.attribution_contribution): every response since attribution was
+    # introduced. An older one was never counted there, so its changes must not subtract from those counters.
+    attributed: bool = False
 
     @property
     def survey_key(self) -> str:
@@ -69,6 +72,8 @@ class Response:
                 item[name] = value
         if self.identifiers:
             item["identifiers"] = self.identifiers
+        if self.attributed:
+            item["attributed"] = True
         return item
 
     @classmethod
@@ -100,6 +105,7 @@ class Response:
                 agency=_optional(item.get("agency")),
                 location=_optional(item.get("location")),
                 service=_optional(item.get("service")),
+                attributed=item.get("attributed") is True,
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, MalformedResponse):

@@ -259,6 +259,7 @@ class SubmissionService:
             agency=origin.agency,
             location=origin.location,
             service=origin.service,
+            attributed=True,
             province=body["province"],
             commune=body.get("commune"),
             paradata=paradata,

@@ -36,6 +36,7 @@ def response(
         province,
         commune,
         paradata={"started_at": "2026-06-01T08:00:00Z", "submitted_at": "2026-06-01T08:10:00Z"},
+        attributed=True,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -378,7 +379,19 @@ def _response(status: str, agency: str | None, location: str | None, channel: st
         "00004",
         agency=agency,
         location=location,
+        attributed=True,
     )
+
+
+def test_a_response_from_before_attribution_never_moves_its_counters():
+    # stored before the attribution counters existed: never counted there, so its screening or withdrawal
+    # must not subtract from them (they would go negative and reconcile would report drift)
+    survey = Survey.from_definition(sipas_definition())
+    older = replace(_response("accepted", None, None, "web"), attributed=False)
+    assert not [key for key in contribution(older, survey) if key[0].endswith("#attr")]
+    assert [key for key in contribution(replace(older, attributed=True), survey) if key[0].endswith("#attr")]
+    assert Response.from_item(older.to_item()).attributed is False
+    assert Response.from_item(replace(older, attributed=True).to_item()).attributed is True
 
 
 def test_attribution_cells_of_a_response():
