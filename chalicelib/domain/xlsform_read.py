@@ -290,8 +290,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _rename_reserved(survey: Sheet, scoring: Sheet | None) -> None:
-    """A question named like a field of the submission (province, commune, channel, id...) gets a suffix, and
-    every ${reference} to it follows: forms from elsewhere often call their province picker `province`."""
+    """Names the platform cannot take as they are, renamed with every ${reference} to them:
+    - a name that is not lower-case letters, digits and '_' (KoboToolbox writes `respName`, `Q1`, `hh-size`)
+      becomes its lower-case spelling with '_' for other characters (`respname`, `q1`, `hh_size`);
+    - a question named like a field of the submission (province, commune, channel, id...) gets a suffix `_q`:
+      forms from elsewhere often call their province picker `province`.
+    A new name never takes one the form already uses (a number is added)."""
     from chalicelib.domain.survey_build import RESERVED_IDS
 
     name_header = survey.header("name")
@@ -301,13 +305,27 @@ def _rename_reserved(survey: Sheet, scoring: Sheet | None) -> None:
     renamed: dict[str, str] = {}
     for row in survey.rows:
         old = row.cells.get(name_header, "")
-        if old in RESERVED_IDS:
-            new, n = f"{old}_q", 2
-            while new in taken:
-                new, n = f"{old}_q{n}", n + 1
-            taken.add(new)
-            renamed[old] = new
-            row.cells[name_header] = new
+        if not old or old in renamed:
+            continue
+        new = old
+        if not ID_RE.match(new):
+            new = re.sub(
+                r"[^a-z0-9_]", "_", unicodedata.normalize("NFKD", old).encode("ascii", "ignore").decode().lower()
+            )
+            new = new if new[:1].isalpha() else f"q_{new}"
+            if not ID_RE.match(new[:63]):
+                continue  # left for the reader to report at its cell
+            new = new[:63]
+        if new in RESERVED_IDS:
+            new = f"{new}_q"
+        if new == old:
+            continue
+        base, n = new, 2
+        while new in taken:
+            new, n = f"{base}{n}", n + 1
+        taken.add(new)
+        renamed[old] = new
+        row.cells[name_header] = new
     if not renamed:
         return
     reference = re.compile(r"\$\{\s*(" + "|".join(re.escape(name) for name in renamed) + r")\s*\}")

@@ -254,7 +254,7 @@ def test_every_problem_of_a_broken_file_is_reported_at_its_cell() -> None:
         survey=[
             ["type", "name", "label::Tiếng Việt (vi)", "label::Klingon", "relevant", "constraint", "calculation"],
             ["select_one nolist", "q1", "Câu 1", "", "", "", ""],  # row 2: unknown list
-            ["text", "Q2", "Câu 2", "", "", "", ""],  # row 3: bad name
+            ["text", "Q2", "Câu 2", "", "", "", ""],  # row 3: read as q2 (KoboToolbox's names are not refused)
             ["integer", "a", "A", "", "", "", ""],
             ["integer", "b", "B", "", "${a} + ${b} > 3", "", ""],  # row 5: arithmetic
             ["integer", "c", "C", "", "${zz} = 1", "", ""],  # row 6: unknown question
@@ -277,7 +277,6 @@ def test_every_problem_of_a_broken_file_is_reported_at_its_cell() -> None:
     assert set(found) == {
         ("survey", 1, "label::Klingon"),
         ("survey", 2, "type"),
-        ("survey", 3, "name"),
         ("survey", 5, "relevant"),
         ("survey", 6, "relevant"),
         ("survey", 7, "constraint"),
@@ -496,3 +495,19 @@ def test_a_hostile_workbook_is_read_as_it_is_or_refused(monkeypatch: pytest.Monk
     with pytest.raises(XlsFormError) as refused:
         read_xlsform(bomb.getvalue(), survey_id="bomb")
     assert refused.value.details[0]["sheet"] is None
+
+
+def test_names_written_as_kobotoolbox_writes_them_are_read_with_their_references() -> None:
+    data = workbook(
+        survey=[
+            ["type", "name", "label", "relevant", "constraint"],
+            ["integer", "Q1", "Số người trong hộ", "", ". > 0"],
+            ["integer", "hh-size", "Số trẻ em", "${Q1} > 1", ""],
+            ["text", "respName", "Họ tên", "${hh-size} >= 1", ""],
+            ["text", "q1", "Ghi chú", "", ""],  # already taken by Q1's lower-case spelling
+        ],
+        settings=[["form_title", "form_id"], ["Phiếu hộ", "phieu-ho"]],
+    )
+    questions = read_xlsform(data)["sections"][0]["questions"]
+    assert [q["id"] for q in questions] == ["q12", "hh_size", "respname", "q1"]
+    assert questions[1]["relevant"] == "${q12} > 1" and questions[2]["relevant"] == "${hh_size} >= 1"
