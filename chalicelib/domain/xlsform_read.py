@@ -900,13 +900,26 @@ class Reader:
         appearance = set(self.survey.value(group.row, "appearance").split())
         if not ({"table-list", "field-list"} & appearance) or not group.children:
             return None
+        if "table-list" not in appearance and len(group.children) < 2:
+            return None  # a page of one question is that question
         lists = set()
         for child in group.children:
             select = None if child.is_group else self._select(child)
             if select is None or select[0] != "select_one" or select[1] in (PROVINCE_LIST, COMMUNE_LIST):
                 return None
+            if "table-list" not in appearance and not self._fits_a_row(child):
+                return None  # a field-list page of questions that happen to share a list: read as questions
             lists.add(select[1])
         return lists.pop() if len(lists) == 1 else None
+
+    def _fits_a_row(self, child: Node) -> bool:
+        """Whether a question says nothing a matrix row cannot hold (a hint, a constraint, a required rule...)."""
+        row = child.row
+        if self.text(self.survey, row, "hint") or parse_bool(self.survey.value(row, "required")) is None:
+            return False
+        select = self._select(child)
+        columns = ("constraint", "choice_filter", *PAR_QUESTION_COLUMNS)
+        return not any(self.survey.value(row, column) for column in columns) and not (select and select[2])
 
     def _matrix(self, group: Node, list_name: str) -> dict[str, Any] | None:
         row = group.row

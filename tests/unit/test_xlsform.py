@@ -511,3 +511,23 @@ def test_names_written_as_kobotoolbox_writes_them_are_read_with_their_references
     questions = read_xlsform(data)["sections"][0]["questions"]
     assert [q["id"] for q in questions] == ["q12", "hh_size", "respname", "q1"]
     assert questions[1]["relevant"] == "${q12} > 1" and questions[2]["relevant"] == "${hh_size} >= 1"
+
+
+def test_a_field_list_page_of_questions_sharing_a_list_is_read_as_questions_when_a_grid_cannot_hold_them() -> None:
+    # a field-list page whose select_one questions share a list but carry a hint and a required rule: not a grid
+    data = workbook(
+        survey=[
+            ["type", "name", "label", "hint", "required", "appearance"],
+            ["begin_group", "trang1", "Trang 1", "", "", ""],
+            ["begin_group", "co_khong", "Các câu có / không", "", "", "field-list"],
+            ["select_one yn", "a", "Có con đi học?", "Trường công lập", "yes", ""],
+            ["select_one yn", "b", "Có đi khám bệnh?", "", "${a} = 'yes'", ""],
+            ["end_group", "", "", "", "", ""],
+            ["end_group", "", "", "", "", ""],
+        ],
+        choices=[["list_name", "name", "label"], ["yn", "yes", "Có"], ["yn", "no", "Không"]],
+        settings=[["form_title", "form_id"], ["Phiếu", "phieu-trang"]],
+    )
+    questions = read_xlsform(data)["sections"][0]["questions"]
+    assert [(q["id"], q["type"]) for q in questions] == [("co_khong", "note"), ("a", "yes_no"), ("b", "yes_no")]
+    assert questions[1]["help"] == {"vi": "Trường công lập"} and questions[2]["required_if"] == "${a} = 'yes'"
