@@ -307,6 +307,21 @@ def _audited(record: SurveyVersion) -> dict[str, Any]:
     }
 
 
+def _agency_prefix(principal: Principal, draft: dict[str, Any]) -> None:
+    """An agency's own survey, created by that agency's editor, is named under the agency (p01-...): an editor
+    cannot take a name the Ministry will want (sipas-2027) for a survey published on the national portal."""
+    owner = target_of(draft)
+    if owner is None or principal.can(PERMISSION, None):
+        return
+    prefix = f"{owner.lower()}-"
+    if not str(draft["id"]).startswith(prefix):
+        raise InvalidDefinition(
+            f"Mã khảo sát của cơ quan phải bắt đầu bằng “{prefix}” (ví dụ {prefix}dvc-2026).",
+            f"An agency's survey id must start with “{prefix}” (e.g. {prefix}dvc-2026).",
+            field="/id",
+        )
+
+
 def _keeps_its_owner(versions: list[SurveyVersion], draft: dict[str, Any]) -> None:
     """Once published, a survey stays whose it is: a later version keeps its kind's owner (agency or national)."""
     public = [r for r in versions if r.status != DRAFT]
@@ -372,6 +387,7 @@ class AuthoringService:
         self._check_draft(draft)  # first: whose survey it is is read from a valid definition
         principal.require(PERMISSION, target_of(draft))
         survey_id = str(draft["id"])
+        _agency_prefix(principal, draft)
         if self._store.versions(survey_id):
             raise SurveyExists(field="/id")
         record = self._new_record(principal, draft, 1)

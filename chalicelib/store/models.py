@@ -50,6 +50,7 @@ def survey_model() -> Any:
 @cache
 def response_model() -> Any:
     from pynamodb.attributes import (
+        BooleanAttribute,
         ListAttribute,
         MapAttribute,
         NumberAttribute,
@@ -88,6 +89,7 @@ def response_model() -> Any:
         agency = UnicodeAttribute(null=True)
         location = UnicodeAttribute(null=True)
         service = UnicodeAttribute(null=True)
+        attributed = BooleanAttribute(null=True)  # counted by attribution (domain/aggregation.py)
         by_survey = BySurvey()
 
     return ResponseModel

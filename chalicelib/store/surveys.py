@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.domain.authoring import DRAFT, SurveyVersion, lifecycle_status
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import SurveyNotFound, SurveyVersionMismatch
-from chalicelib.domain.survey import Survey
+from chalicelib.domain.survey import Survey, parse_time
 from chalicelib.store.models import survey_model
 
 
@@ -79,8 +80,8 @@ class SurveyRepository:
     def _load(self, survey_id: str, version: int | None) -> Survey:
         model = survey_model()
         if version is None:
-            # the newest version accepting answers now, else the newest public one (drafts are never public):
-            # a version published to open next month leaves the current one serving until then
+            # the newest public version whose window has begun (drafts are never public): a version published
+            # to open next month leaves the current one serving until then; a version closed stays current
             public = [
                 Survey.from_definition(item.definition)
                 for item in model.query(survey_id, scan_index_forward=False)
@@ -88,7 +89,7 @@ class SurveyRepository:
             ]
             if not public:
                 raise SurveyNotFound()
-            return next((s for s in public if s.is_open()), public[0])
+            return current_of(public)
         try:
             item = model.get(survey_id, version)
         except model.DoesNotExist:
@@ -99,8 +100,8 @@ class SurveyRepository:
         return Survey.from_definition(item.definition)
 
     def list_current(self) -> list[Survey]:
-        """The current version of every survey (the newest accepting answers, else the newest public one, as
-        get(survey_id) reads it): a scan of a small table, for pages and schedules."""
+        """The current version of every survey (as get(survey_id) reads it): a scan of a small table, for pages
+        and schedules."""
         by_survey: dict[str, list[Survey]] = {}
         for item in survey_model().scan():
             if _public(item):
@@ -108,7 +109,7 @@ class SurveyRepository:
         current = []
         for survey_id in sorted(by_survey):
             versions = sorted(by_survey[survey_id], key=lambda s: s.version, reverse=True)
-            current.append(next((s for s in versions if s.is_open()), versions[0]))  # as get(survey_id) reads
+            current.append(current_of(versions))  # as get(survey_id) reads
         return current
 
     # --- the authoring port (chalicelib/domain/authoring.py: SurveyVersions) ---------------------
@@ -147,3 +148,13 @@ class SurveyRepository:
             put["ExpressionAttributeValues"] = {":expected": {"N": str(expected_revision)}}
         self.forget(record.survey_id)
         return {"Put": put}
+
+
+def current_of(newest_first: list[Survey]) -> Survey:
+    """A survey's current version: the newest whose window has begun, else (none has) the newest."""
+    now = utcnow()
+    for survey in newest_first:
+        opens = survey.definition.get("opens_at")
+        if not opens or parse_time(str(opens)) <= now:
+            return survey
+    return newest_first[0]

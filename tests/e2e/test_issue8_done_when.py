@@ -27,7 +27,7 @@ from tests.shared.authoring_forms import adhoc_xlsform
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True}
-SURVEY_ID = f"dvc-hanoi-{uuid.uuid4().hex[:6]}"
+SURVEY_ID = f"p01-dvc-{uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture(scope="module")

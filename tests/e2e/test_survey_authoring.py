@@ -38,7 +38,7 @@ def _reach(page: Any, selector: str) -> Any:
 
 
 def test_an_editor_uploads_previews_and_publishes_and_a_citizen_answers(browser, live_stack, tmp_path, page_errors):
-    survey_id = f"dvc-hanoi-{uuid.uuid4().hex[:6]}"
+    survey_id = f"p01-dvc-{uuid.uuid4().hex[:6]}"
     workbook = tmp_path / "khao-sat.xlsx"
     workbook.write_bytes(adhoc_xlsform(survey_id, "P01"))
 

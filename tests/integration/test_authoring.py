@@ -175,7 +175,7 @@ def test_a_survey_from_draft_to_its_second_version_as_the_public_and_the_audit_l
 def test_an_xlsform_is_imported_scheduled_and_exported_again(live_stack):
     from chalicelib.domain.xlsform import read_xlsform
 
-    survey_id = _unique("dvc-hanoi")
+    survey_id = _unique("dvc-hanoi")  # created by the Ministry's survey manager: any name
     status, created, _ = call(live_stack, "POST", "/admin/api/surveys", "khaosat", adhoc_xlsform(survey_id), XLSX)
     assert status == 201, created
     assert created["definition"]["owner_agency"] == "P01" and created["definition"]["languages"] == ["vi", "en"]
@@ -211,7 +211,7 @@ def test_an_xlsform_is_imported_scheduled_and_exported_again(live_stack):
 
 
 def test_an_agency_editor_manages_only_its_own_agencys_ad_hoc_surveys(live_stack):
-    own, other = _unique("dvc-p01"), _unique("dvc-p79")
+    own, other = _unique("p01-dvc"), _unique("p79-dvc")
     status, created, _ = call(
         live_stack, "POST", "/admin/api/surveys", "bientap.hanoi", adhoc_xlsform(own, "P01"), XLSX
     )
@@ -288,7 +288,7 @@ def _page(
 
 
 def test_the_console_uploads_previews_publishes_and_shows_located_errors(live_stack):
-    survey_id = _unique("bang-dieu-khien")
+    survey_id = _unique("p01-bang-dieu-khien")
     # an XLSForm with mistakes: the page shows a table of them, by sheet, row and column
     status, page, _ = _page(
         live_stack, "POST", "/admin/surveys", "bientap.hanoi", files={"xlsform": ("loi.xlsx", broken_xlsform())}

@@ -14,7 +14,7 @@ def _sheet(workbook: Any, title: str, rows: list[list[Any]]) -> None:
         sheet.append(row)
 
 
-def adhoc_xlsform(survey_id: str = "dvc-hanoi-2026", agency: str = "P01", *, english: bool = True) -> bytes:
+def adhoc_xlsform(survey_id: str = "p01-dvc-2026", agency: str = "P01", *, english: bool = True) -> bytes:
     """A two-language ad hoc survey: a condition (relevant), a cascading province -> commune select
     (choice_filter on a choices column) and a free text. english=False leaves one English label out."""
     from openpyxl import Workbook

@@ -296,7 +296,11 @@ def test_every_change_is_audited_in_order(world):
 
 # --- permissions ----------------------------------------------------------------------------------
 def test_an_agency_editor_manages_its_own_ad_hoc_surveys_only(world):
-    own = world.service.create(EDITOR_HANOI, definition("dvc-hanoi-2026", "P01"))
+    # an agency's editor names its survey under the agency: the Ministry's names stay the Ministry's
+    with pytest.raises(InvalidDefinition) as unprefixed:
+        world.service.create(EDITOR_HANOI, definition("sipas-2027", "P01"))
+    assert unprefixed.value.field == "/id" and "p01-" in unprefixed.value.message_vi
+    own = world.service.create(EDITOR_HANOI, definition("p01-dvc-2026", "P01"))
     world.service.publish(EDITOR_HANOI, own.survey_id, 1, own.etag)
     assert world.audit_store.chain()[0].actor.agency == "P01"
     for body in (definition("dvc-hcm-2026", "P79"), definition("sipas-2027", kind="regular")):
@@ -312,10 +316,10 @@ def test_an_agency_editor_manages_its_own_ad_hoc_surveys_only(world):
     # nor can it hand its own survey to another agency
     draft = world.service.new_version(EDITOR_HANOI, own.survey_id, from_version=1)
     with pytest.raises(Forbidden):
-        world.service.replace_draft(EDITOR_HANOI, own.survey_id, 2, definition("dvc-hanoi-2026", "P79"), draft.etag)
-    assert [s["id"] for s in world.service.overview(EDITOR_HANOI)] == ["dvc-hanoi-2026"]
-    assert [s["id"] for s in world.service.overview(MANAGER)] == ["chung-2026", "dvc-hanoi-2026", "dvc-hue-2026"]
-    assert world.service.target("dvc-hanoi-2026") == "P01"
+        world.service.replace_draft(EDITOR_HANOI, own.survey_id, 2, definition("p01-dvc-2026", "P79"), draft.etag)
+    assert [s["id"] for s in world.service.overview(EDITOR_HANOI)] == ["p01-dvc-2026"]
+    assert [s["id"] for s in world.service.overview(MANAGER)] == ["chung-2026", "dvc-hue-2026", "p01-dvc-2026"]
+    assert world.service.target("p01-dvc-2026") == "P01"
     assert world.service.target("chung-2026") is None and world.service.target("unknown") is None
 
 
