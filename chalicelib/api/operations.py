@@ -274,12 +274,14 @@ def console(
 
             try:
                 check_params(operation, path_values)
+                # The body's shape before the caller (the same 400 for everyone); a workbook in it is only
+                # opened by the view, after the session and the permission.
+                posted = guard.posted_form(UPLOAD_MAX_BYTES if upload else FORM_MAX_BYTES) if form else {}
                 signed_in = guard.console_session()
-                if signed_in is None:  # before the body is read: a stranger's 4 MB upload is not parsed
+                if signed_in is None:
                     return Response(
                         body="", status_code=302, headers={"Location": "/admin/login", "Cache-Control": "no-store"}
                     )
-                posted = guard.posted_form(UPLOAD_MAX_BYTES if upload else FORM_MAX_BYTES) if form else {}
                 principal, token = signed_in
                 if form:
                     guard.check_csrf(token, posted)

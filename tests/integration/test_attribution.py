@@ -169,7 +169,9 @@ def test_a_widget_is_attributed_to_the_agency_whose_origins_may_frame_it(live_st
     assert post(live_stack, body)[0] == 201
     stored = _stored(body["id"])
     assert (stored.channel, stored.agency) == ("widget", "P01")
-    assert stored.paradata["embed_origin_check"] == "unregistered"  # noted, not refused
+    # the origin the server saw framing the page (in the token) is checked, not the one the client reports
+    assert stored.paradata["embed_origin_check"] == "registered"
+    assert stored.paradata["embed_origin"] == "https://elsewhere.example.com"  # the report is kept as it came
 
     # the same page through the no-JavaScript path keeps the token in the form it renders again
     form = urllib.parse.urlencode({"id": body["id"][:-1] + "X", "attribution": token, "channel": "widget"}).encode()
