@@ -28,12 +28,12 @@ __all__ = [
     "Frame",
     "InvalidSamplingDesign",
     "Sample",
+    "Village",
     "allocate",
     "design_size",
     "draw_sample",
     "legacy_size",
     "systematic_pps",
-    "Village",
 ]
 
 
@@ -95,7 +95,7 @@ def allocate(total: int, sizes: Mapping[str, int], minimum: int = 0, power: floa
         return {}
     if total < 0 or minimum < 0 or any(sizes[k] < 0 for k in keys):
         raise InvalidSamplingDesign(message_en="allocate needs non-negative totals and sizes")
-    result = {k: minimum for k in keys}
+    result = dict.fromkeys(keys, minimum)
     rest = total - minimum * len(keys)
     if rest <= 0:
         return result
@@ -295,7 +295,7 @@ def draw_sample(frame: Frame, design: Design, seed: int, provinces: Iterable[str
     """
     if design.villages_per_commune < 1 or design.households_per_village < 1 or design.replacements < 0:
         raise InvalidSamplingDesign(message_en="villages and households per unit must be ≥ 1, replacements ≥ 0")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible survey draw, not a secret
     communes: list[SelectedCommune] = []
     villages: list[SelectedVillage] = []
     households: list[HouseholdSlot] = []
@@ -310,7 +310,9 @@ def draw_sample(frame: Frame, design: Design, seed: int, provinces: Iterable[str
             listed = {v.village_code: v for v in by_commune[draw.key]}
             village_units = [(code, listed[code].size) for code in sorted(listed)]
             for vdraw in systematic_pps(village_units, design.villages_per_commune, rng):
-                village = SelectedVillage(commune, vdraw.key, listed[vdraw.key].village_name, vdraw.size, vdraw.probability)
+                village = SelectedVillage(
+                    commune, vdraw.key, listed[vdraw.key].village_name, vdraw.size, vdraw.probability
+                )
                 villages.append(village)
                 # Equal probability without replacement: the first m positions are the main households,
                 # the next k the replacements in the order teams must use them.
