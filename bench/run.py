@@ -1,7 +1,7 @@
 """Benchmarks of issue 2: prints its figures (copy them into bench/RESULTS.md with the machine and date).
 
 python -m bench.run            # all
-python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal, page, loader
+python -m bench.run edge cold  # some: requests, edge, cold, latency, widget, journal, page, loader, sampling
 """
 
 from __future__ import annotations
@@ -414,6 +414,13 @@ def bench_widget_loader() -> dict[str, Any]:
     return {"embed.js": sizes("embed.js"), "frame.js": sizes("frame.js"), "budget_gzip": BUDGET_GZIP}
 
 
+def bench_sampling() -> dict[str, Any]:
+    """A national household sample from a realistic frame: read, draw, export (bench/sampling.py)."""
+    from bench.sampling import bench_sampling as measure
+
+    return measure()
+
+
 BENCHES = {
     "survey": bench_survey_rules,
     "requests": bench_requests_and_aggregation,
@@ -424,6 +431,7 @@ BENCHES = {
     "journal": bench_journal,
     "page": bench_page_weight,
     "loader": bench_widget_loader,
+    "sampling": bench_sampling,
 }
 
 
