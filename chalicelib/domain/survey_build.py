@@ -7,6 +7,7 @@ JSON path of the field that holds it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain.errors import InvalidDefinition
@@ -128,8 +129,6 @@ def build(definition: dict[str, Any]) -> Built:
         if section.get("relevant"):
             where = section_path[section["id"]] + "/relevant"
             sections[section["id"]] = compile_at(section["relevant"], where)
-
-    from dataclasses import replace
 
     for item, q, path in raw:
         q_path = path.split("/rows/")[0]
