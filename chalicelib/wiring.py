@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.reconciliation import ReconcileService
     from chalicelib.domain.reports import ReportService
     from chalicelib.domain.results import ResultsService
+    from chalicelib.domain.sampling_service import SamplingService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService
     from chalicelib.domain.users import IdentityDirectory, UserAdminService
@@ -314,6 +315,14 @@ def response_count(survey_key: str) -> int:
 
 
 @cache
+def sampling_service() -> SamplingService:
+    """Direct surveys' frames and samples: objects of the reports bucket under sampling/, every write audited."""
+    from chalicelib.domain.sampling_service import SamplingService
+
+    return SamplingService(store=reports_store(), audit=audit())
+
+
+@cache
 def channel_service() -> ChannelService:
     from chalicelib.domain.channels import ChannelService
 
@@ -354,6 +363,7 @@ def reset() -> None:
         agency_directory,
         authoring_service,
         channel_service,
+        sampling_service,
         counting_service,
         lake_archive,
         reconcile_service,

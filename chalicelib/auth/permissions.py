@@ -88,6 +88,12 @@ PERMISSIONS: dict[str, Permission] = {
         _p("content.edit", "Publish PAR articles and documents", {"system_admin", "agency_admin", "agency_editor"}),
         _p("qa.answer", "Answer citizens' questions", {"system_admin", "answerer"}),
         _p("par.appraise", "Appraise PAR Index self-assessments", {"system_admin", "appraiser"}),
+        _p(
+            "sampling.manage",
+            "Upload sampling frames, draw and export direct surveys' household samples",
+            {"system_admin", "survey_manager", "analyst"},
+            national_only=True,
+        ),
     )
 }
 
