@@ -17,6 +17,8 @@ from chalicelib.api.console import console_pages
 from chalicelib.api.locations import location_pages
 from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
+from chalicelib.api.sampling import sampling_api
+from chalicelib.api.sampling_pages import sampling_pages
 
 app = Chalice(app_name="par-platform")
 # Binary (base64 in the proxy event and response): the share channels' pictures and posters, an XLSForm
@@ -33,3 +35,5 @@ app.register_blueprint(authoring_api)  # officials' survey authoring: versions, 
 app.register_blueprint(authoring_pages)  # the console's survey pages: list, versions, preview, XLSForm upload
 app.register_blueprint(location_pages)  # agencies' counters, offices and pages (console edits)
 app.register_blueprint(channel_pages)  # QR codes, counters' posters, share cards
+app.register_blueprint(sampling_api)  # direct surveys' sampling: frames, draws, exports (officials' API)
+app.register_blueprint(sampling_pages)  # the console's sampling page

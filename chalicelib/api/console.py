@@ -290,6 +290,7 @@ def _nav(principal: Principal) -> dict[str, Any]:
         "audit": principal.can("audit.read", None),
         "posters": principal.can("channel.print", OWN),  # the agency page's link to its QR codes and posters
         "surveys": principal.can("survey.manage", OWN),
+        "sampling": principal.can("sampling.manage", None),
     }
 
 

@@ -35,6 +35,7 @@ EMBEDDED = (
     ("user", "User_", None),  # its parts are the bodies: User_new_user, User_access, User_enabled
     ("agency-settings", "AgencySettings_", "AgencySettingsChange"),
     ("survey-authoring", "SurveyAuthoring_", None),  # its parts are the bodies: SurveyAuthoring_publish, ...
+    ("sampling", "Sampling_", None),  # its parts are the bodies: Sampling_design
 )
 
 
@@ -109,9 +110,11 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
         out["security"] = [{"bearer": []}]
     if op.permission:
         out.update(_permission(op))
-    if op.body:
-        content: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.body}"}}}
-        for media in op.uploads:  # a file sent as is (an XLSForm workbook)
+    if op.body or op.uploads:
+        content: dict[str, Any] = {}
+        if op.body:
+            content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{op.body}"}}
+        for media in op.uploads:  # a file sent as is (an XLSForm workbook, a sampling frame)
             content[media] = {"schema": {"type": "string", "format": "binary"}}
         out["requestBody"] = {"required": True, "content": content}
     elif op.form is not None and op.upload:

@@ -136,11 +136,15 @@ class SamplingService:
             "uploaded_at": stamp(self._clock()),
             "uploaded_by": principal.sub,
         }
-        rows = [[v.province_code, v.commune_code, v.village_code, v.village_name, v.size, v.row] for v in frame.villages]
+        rows = [
+            [v.province_code, v.commune_code, v.village_code, v.village_name, v.size, v.row] for v in frame.villages
+        ]
         base = f"{PREFIX}{year}/frames/{frame_id}/"
         self._store.put(base + f"original.{extension}", data, XLSX if extension == "xlsx" else CSV)
         self._store.put(base + "frame.json", _json({**summary, "year": year, "rows": rows}), JSON)
-        self._audit.record(principal.actor(PERMISSION), "sampling.frame_upload", "sampling_frame", frame_id, None, summary)
+        self._audit.record(
+            principal.actor(PERMISSION), "sampling.frame_upload", "sampling_frame", frame_id, None, summary
+        )
         index = self._index(year)
         index["frames"].append(summary)
         self._save_index(year, index)
@@ -361,7 +365,9 @@ def sample_from_json(stored: Mapping[str, Any]) -> Sample:
         for v in units["villages"]
     }
     households = tuple(
-        HouseholdSlot(villages[(h["commune_code"], h["village_code"])], h["position"], h["replacement"], h["probability"])
+        HouseholdSlot(
+            villages[(h["commune_code"], h["village_code"])], h["position"], h["replacement"], h["probability"]
+        )
         for h in units["households"]
     )
     return Sample(
