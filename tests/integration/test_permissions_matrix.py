@@ -56,6 +56,9 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     "publish_survey_version": (lambda agency: {}, 400),
     "schedule_survey_version": (lambda agency: {}, 400),
     "close_survey_version": (lambda agency: {}, 400),
+    # sampling: a JSON body is not a frame file (415); a design without a size is refused (422)
+    "upload_sampling_frame": (lambda agency: {}, 415),
+    "draw_sample": (lambda agency: {}, 422),
 }
 CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
@@ -83,6 +86,7 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_logout": (lambda agency: {}, 303),
     "admin_surveys_create": (lambda agency: {}, 400),  # neither a file nor a definition
     "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
+    "admin_sampling_change": (lambda agency: {"action": "nothing"}, 400),
 }
 
 
@@ -151,12 +155,25 @@ def _a_counter_to_print(live_stack: Any) -> None:
         ensure_counter(agency)
 
 
+@pytest.fixture(autouse=True)
+def _a_sample_to_read(live_stack: Any) -> None:
+    """Routes that name a sample walk one drawn beforehand (tests/integration/test_sampling.py)."""
+    from tests.integration.test_sampling import ensure_sample
+
+    SAMPLE["id"] = ensure_sample(live_stack)
+
+
+SAMPLE: dict[str, str] = {}
+
+
 def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
     from tests.integration.test_channels import COUNTER
+    from tests.integration.test_sampling import YEAR
 
     url = (
         path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"])).replace("{version}", "1")
     )
+    url = url.replace("{year}", str(YEAR)).replace("{sample_id}", SAMPLE.get("id", ""))
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:
@@ -310,5 +327,6 @@ def test_the_console_shows_each_role_exactly_its_part(live_stack):
         by_place = scope is None or scope.startswith("P")
         assert ("Tỷ lệ gắn cờ" in page) == (allows(grants, "results.read", scope) and by_place), user.username
         assert ('href="/admin/audit"' in page) == allows(grants, "audit.read", None), user.username
+        assert ('href="/admin/sampling"' in page) == allows(grants, "sampling.manage", None), user.username
         manages = allows(grants, "user.manage", scope) if scope else allows(grants, "user.manage", None)
         assert ('/users">Tài khoản</a>' in page) == manages, user.username
