@@ -70,6 +70,8 @@ RULES_BEYOND_SCHEMA = {
     "POST /admin/api/surveys/{survey_id}/versions": "the same rules for the new draft, a readable XLSForm",
     "PUT /admin/api/surveys/{survey_id}/versions/{version}": "the same rules for the draft, a readable XLSForm",
     "PUT /admin/api/surveys/{survey_id}/versions/{version}/schedule": "closes_at after opens_at (and in the future once published)",
+    "POST /admin/api/sampling/{year}/frames": "a readable CSV/XLSX whose rows name real provinces and communes (422 by row and column)",
+    "POST /admin/api/sampling/{year}/samples": "the size given one way; provinces and certainty communes in the frame; a bounded sample",
 }
 # Every accepted report request queues a report build: the real survey only as the example and coverage give it.
 KEEP_FUZZED_SURVEY = {"POST /surveys/{survey_id}/reports"}
