@@ -101,3 +101,34 @@ def test_only_national_sampling_roles_may(live_stack):
     assert call(live_stack, "GET", f"{BASE}/samples/{sample_id}", "phantich.hue")[0] == 403
     assert call(live_stack, "GET", f"{BASE}/samples/{sample_id}", "admin")[0] == 200
     assert call(live_stack, "GET", f"{BASE}/samples/{'0' * 26}", "admin")[0] == 404
+
+
+def test_the_console_page_uploads_shows_located_errors_draws_and_links_downloads(live_stack):
+    from tests.integration.test_authoring import _page
+
+    rows = frame_rows(load_geography("vn-2025"), seed=13, provinces=two_provinces()[1:])
+    bad = [list(r) for r in rows]
+    bad[0][0] = "98"  # no such province (line 2)
+    files = {"frame": ("khung-loi.csv", frame_csv(bad))}
+    status, page, _ = _page(
+        live_stack, "POST", "/admin/sampling", "khaosat", {"year": "2027", "action": "upload"}, files
+    )
+    assert status == 422 and 'id="frame-problems"' in page
+    assert '<td class="num">2</td><td><code>province_code</code></td>' in page
+    files = {"frame": ("khung.csv", frame_csv(rows))}
+    status, _, headers = _page(
+        live_stack, "POST", "/admin/sampling", "khaosat", {"year": "2027", "action": "upload"}, files
+    )
+    assert status == 303 and headers["Location"] == "/admin/sampling?year=2027&done=frame"
+    draw = {"year": "2027", "action": "draw", "size_kind": "households", "size": "40", "seed": "9"}
+    status, _, headers = _page(live_stack, "POST", "/admin/sampling", "khaosat", draw)
+    assert status == 303 and headers["Location"] == "/admin/sampling?year=2027&done=sample"
+    status, page, _ = _page(live_stack, "GET", "/admin/sampling?year=2027&done=sample", "khaosat")
+    assert status == 200 and "Đã chọn mẫu mới." in page and "khung.csv" in page
+    sample_id = call(live_stack, "GET", "/admin/api/sampling/2027", "khaosat")[1]["samples"][0]["sample_id"]
+    link = f"/admin/sampling/2027/samples/{sample_id}/export?format=csv"
+    assert link in page
+    status, data, headers = _page(live_stack, "GET", link, "khaosat")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and "Trọng số thiết kế" in data
+    assert 'href="/admin/sampling"' in _page(live_stack, "GET", "/admin", "khaosat")[1]
+    assert 'href="/admin/sampling"' not in _page(live_stack, "GET", "/admin", "phantich.hue")[1]
