@@ -7,12 +7,17 @@ Storage and rules: chalicelib/domain/sampling_service.py.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api import request
 from chalicelib.api.authoring import XLSX
 from chalicelib.api.http import SECURITY_HEADERS, json_response
 from chalicelib.api.operations import Answer, Param, api
+
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
 
 sampling_api = Blueprint(__name__)
 ANY = ["*/*"]
@@ -38,7 +43,7 @@ FORMAT = Param("format", "query", "csv (default) or xlsx", {"type": "string", "e
     permission="sampling.manage",
     answers=(Answer(200, "Frames and samples", "SamplingYear"),),
 )
-def get_sampling_year(_principal: object, year: str) -> Response:
+def get_sampling_year(_principal: Principal, year: str) -> Response:
     from chalicelib import wiring
 
     return json_response(wiring.sampling_service().overview(int(year)), headers=NO_STORE)
@@ -54,11 +59,11 @@ def get_sampling_year(_principal: object, year: str) -> Response:
     answers=(Answer(201, "The frame kept", "SamplingFrame"),),
     errors=(413, 415, 422),
 )
-def upload_sampling_frame(principal: object, year: str) -> Response:
+def upload_sampling_frame(principal: Principal, year: str) -> Response:
     from chalicelib import wiring
 
     data, filename = frame_sent()
-    summary = wiring.sampling_service().upload_frame(principal, int(year), data, filename)  # type: ignore[arg-type]
+    summary = wiring.sampling_service().upload_frame(principal, int(year), data, filename)
     return json_response(summary, status=201, headers=NO_STORE)
 
 
@@ -72,12 +77,12 @@ def upload_sampling_frame(principal: object, year: str) -> Response:
     answers=(Answer(201, "The sample, with every unit's probabilities, π and weight", "Sample"),),
     errors=(404, 413, 415, 422),
 )
-def draw_sample(principal: object, year: str) -> Response:
+def draw_sample(principal: Principal, year: str) -> Response:
     from chalicelib import wiring
     from chalicelib.api.bodies import json_body
 
     body = json_body(request.raw_body(), request.header("content-type"), "sampling", "design")
-    drawn = wiring.sampling_service().draw(principal, int(year), body)  # type: ignore[arg-type]
+    drawn = wiring.sampling_service().draw(principal, int(year), body)
     return json_response(drawn, status=201, headers=NO_STORE)
 
 
@@ -90,7 +95,7 @@ def draw_sample(principal: object, year: str) -> Response:
     answers=(Answer(200, "The sample", "Sample"),),
     errors=(404,),
 )
-def get_sample(_principal: object, year: str, sample_id: str) -> Response:
+def get_sample(_principal: Principal, year: str, sample_id: str) -> Response:
     from chalicelib import wiring
 
     return json_response(wiring.sampling_service().sample(int(year), sample_id), headers=NO_STORE)
@@ -105,7 +110,7 @@ def get_sample(_principal: object, year: str, sample_id: str) -> Response:
     answers=(Answer(200, "The sample as CSV", media=CSV), Answer(200, "The sample as XLSX", media=XLSX)),
     errors=(404,),
 )
-def export_sample(_principal: object, year: str, sample_id: str) -> Response:
+def export_sample(_principal: Principal, year: str, sample_id: str) -> Response:
     from chalicelib import wiring
 
     fmt = request.query("format") or "csv"
