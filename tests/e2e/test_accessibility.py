@@ -25,6 +25,11 @@ CONSOLE_PAGES = [
     "/admin/agencies/P01/users",
     "/admin/agencies/P01/users/traloi.hanoi",
     "/admin/agencies/national/users",
+    "/admin/agencies/P01/channels",
+    "/admin/surveys",
+    "/admin/surveys/sipas-2026",
+    "/admin/surveys/sipas-2026/versions/1/preview",
+    "/admin/sampling",
 ]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -66,7 +71,8 @@ def test_citizen_and_console_pages_pass_axe_on_a_laptop_and_a_tablet(browser, li
     page = context.new_page()
     failures = {}
     for path in CITIZEN_PAGES + CONSOLE_PAGES:
-        page.goto(f"{live_stack.api_url}{path}")
+        answer = page.goto(f"{live_stack.api_url}{path}")
+        assert answer is not None and answer.status == 200, (path, answer and answer.status)  # the page itself
         assert page.url.startswith(live_stack.api_url), (path, page.url)  # signed in, not sent to the provider
         found = _problems(page)
         if found:
