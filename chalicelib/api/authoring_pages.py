@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api import request
 from chalicelib.api.authoring import VERSION
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import console
@@ -81,7 +80,9 @@ def admin_surveys_create(principal: Principal, token: str, form: Form) -> Any:
     params=(SURVEY_ID, SAVED),
 )
 def admin_survey(principal: Principal, token: str, _form: Form, survey_id: str) -> Any:
-    notice = "Đã lưu thay đổi." if request.flag("saved") else ""
+    from chalicelib.api.console import saved_notice
+
+    notice = saved_notice()
     return _survey_page(principal, token, survey_id, notice=notice)
 
 

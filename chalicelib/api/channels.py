@@ -13,7 +13,7 @@ from chalice import Blueprint, Response
 from chalicelib.api import request
 from chalicelib.api.http import binary_response, redirect, text_response
 from chalicelib.api.operations import Answer, Param, api, console, page
-from chalicelib.api.params import AGENCY, EMBED_AGENCY, SERVICE, SURVEY_ID
+from chalicelib.api.params import AGENCY, EMBED_AGENCY, LOCATION, SERVICE, SURVEY_ID
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
@@ -22,18 +22,12 @@ if TYPE_CHECKING:
 
 channel_pages = Blueprint(__name__)
 PNG, PDF, SVG = "image/png", "application/pdf", "image/svg+xml"
-LOCATION_PATH = Param(
-    "location",
-    "path",
-    "One of the agency's location codes (counter, office, page)",
-    {"type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"},
+LOCATION_PATH = LOCATION._replace(
+    where="path", description="One of the agency's location codes (counter, office, page)"
 )
 QR_AGENCY = EMBED_AGENCY._replace(description="The agency that hands the code out", required=True)
-QR_LOCATION = Param(
-    "location",
-    "query",
-    "One of the agency's location codes; without it the code names the agency only",
-    {"type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"},
+QR_LOCATION = LOCATION._replace(
+    description="One of the agency's location codes; without it the code names the agency only"
 )
 CARD_VERSION = Param(
     "v", "query", "The survey version the page linked (cache key)", {"type": "string", "pattern": "^[0-9]{1,9}$"}

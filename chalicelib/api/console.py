@@ -327,4 +327,4 @@ def _saved_notice() -> str:
 
 
 # The menu and the CSRF token for console pages of other areas (chalicelib/api/authoring_pages.py).
-console_nav, console_csrf = _nav, _csrf
+console_nav, console_csrf, saved_notice = _nav, _csrf, _saved_notice

@@ -474,7 +474,8 @@ class AgencyDirectory:
 
         snippets = []
         registered = self.locations(agency)
-        spot = registered[0]["code"] if registered else "MA-DIEM"  # a registered counter or page, else a placeholder
+        # the prompt at the agency's first registered counter or page; without one it is the agency's alone
+        spot = f' data-par-location="{registered[0]["code"]}"' if registered else ""
         for survey in self._surveys.list_current():
             if not survey.is_open():
                 continue
@@ -497,8 +498,8 @@ class AgencyDirectory:
                     # the short "how satisfied were you?" prompt that opens the form in a dialog; the
                     # location (a counter or page registered above) attributes its responses
                     "prompt": (
-                        f'<div data-par-survey="{survey.id}" data-par-agency="{agency}" data-par-mode="prompt" '
-                        f'data-par-location="{spot}"></div>\n'
+                        f'<div data-par-survey="{survey.id}" data-par-agency="{agency}" data-par-mode="prompt"'
+                        f"{spot}></div>\n"
                         f'<script src="{base}/static/embed.js" async></script>'
                     ),
                 }

@@ -119,7 +119,7 @@ PAR_COLUMN_TYPES = {
     "personal_data": ("text",),
 }
 
-# Every message, Vietnamese then English; {placeholders} are filled by Reader.add.
+# Every message, Vietnamese then English; Reader.add fills the {named} fields.
 MESSAGES: dict[str, tuple[str, str]] = {
     "not_xlsx": (
         "Tệp không phải là bảng tính .xlsx (Excel 2007 trở lên); hãy lưu lại dưới dạng .xlsx.",

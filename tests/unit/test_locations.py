@@ -173,7 +173,7 @@ def test_the_embed_code_offers_the_prompt_at_a_registered_location() -> None:
     (snippet,) = directory.embed_snippets("P01", "https://par.moha.gov.vn")
     assert 'data-par-mode="prompt" data-par-location="Q01"' in snippet["prompt"]
     assert snippet["prompt"].endswith('<script src="https://par.moha.gov.vn/static/embed.js" async></script>')
-    (placeholder,) = AgencyDirectory(agency_registry(), FakeAgencySettingsStore(), OneSurvey()).embed_snippets(
+    (unplaced,) = AgencyDirectory(agency_registry(), FakeAgencySettingsStore(), OneSurvey()).embed_snippets(
         "P46", "https://par.moha.gov.vn"
     )
-    assert 'data-par-location="MA-DIEM"' in placeholder["prompt"]
+    assert '<div data-par-survey="sipas-2026" data-par-agency="P46" data-par-mode="prompt"></div>' in unplaced["prompt"]
