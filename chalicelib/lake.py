@@ -53,6 +53,7 @@ ROW_FIELDS = (
     "screened_at",
     "answers",
     "paradata",
+    "collection",  # a direct survey's selection (probability, weight) or a paper form's number and batch
     SEQUENCE,
 )
 PARADATA_FIELDS = (
@@ -67,6 +68,12 @@ PARADATA_FIELDS = (
     "attribution",
     "claimed_channel",
     "embed_origin_check",
+    # field interviews (chalicelib/domain/fieldwork.py)
+    "ended_at",
+    "duration_ms",
+    "question_ms",
+    "app_version",
+    "gps_consent",
 )
 TOMBSTONE_FIELDS = ("response_id", "survey_key", "survey_id", "survey_version", "status", SEQUENCE)
 MAX_PASSES = 5  # passes over one partition before giving up (the batch is then retried)

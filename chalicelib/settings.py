@@ -37,6 +37,7 @@ class Settings:
     hmac_secret_id: str | None = None  # Secrets Manager: {"current": id, id: key, ...}; wins over hmac_key
     agencies_table: str = ""
     revocations_table: str = ""
+    fieldwork_table: str = ""
     # Officials' accounts: "cognito" (user_pool_id) on AWS, "local" (infra/local/idp.py) in `make run`
     identity_directory: str | None = None
     user_pool_id: str | None = None
@@ -88,6 +89,7 @@ class Settings:
             hmac_secret_id=secret_id,
             agencies_table=need("PAR_AGENCIES_TABLE"),
             revocations_table=need("PAR_REVOCATIONS_TABLE"),
+            fieldwork_table=need("PAR_FIELDWORK_TABLE"),
             identity_directory=env.get("PAR_IDENTITY_DIRECTORY") or None,
             user_pool_id=env.get("PAR_USER_POOL_ID") or None,
             local_idp_url=env.get("PAR_LOCAL_IDP_URL") or None,

@@ -46,6 +46,12 @@ class Response:
     # Counted by attribution (aggregation.attribution_contribution): every response since attribution was
     # introduced. An older one was never counted there, so its changes must not subtract from those counters.
     attributed: bool = False
+    # How a direct-survey response was collected (issue 9), as the server recorded it:
+    #   field: {"kind": "field", "year", "sample_id", "household_id", "commune_code", "village_code",
+    #           "position", "replacement", "probability" (household stage), "inclusion_probability", "weight",
+    #           "enumerator"}; every interview carries its selection probability and design weight.
+    #   paper: {"kind": "paper", "form_number", "batch", "clerks": [...], "resolved_by"?}
+    collection: dict[str, Any] = field(default_factory=dict)
 
     @property
     def survey_key(self) -> str:
@@ -74,6 +80,8 @@ class Response:
             item["identifiers"] = self.identifiers
         if self.attributed:
             item["attributed"] = True
+        if self.collection:
+            item["collection"] = self.collection
         return item
 
     @classmethod
@@ -106,6 +114,7 @@ class Response:
                 location=_optional(item.get("location")),
                 service=_optional(item.get("service")),
                 attributed=item.get("attributed") is True,
+                collection=dict(item.get("collection") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, MalformedResponse):

@@ -90,6 +90,7 @@ def response_model() -> Any:
         location = UnicodeAttribute(null=True)
         service = UnicodeAttribute(null=True)
         attributed = BooleanAttribute(null=True)  # counted by attribution (domain/aggregation.py)
+        collection = MapAttribute(null=True)  # type: ignore[var-annotated]  # field selection / paper entry
         by_survey = BySurvey()
 
     return ResponseModel

@@ -26,13 +26,14 @@ PAR_VARIABLES = {
     "PAR_AUDIT_TABLE",
     "PAR_AGENCIES_TABLE",
     "PAR_REVOCATIONS_TABLE",
+    "PAR_FIELDWORK_TABLE",
     "PAR_REPORTS_BUCKET",
     "PAR_LAKE_BUCKET",
     "PAR_EVENT_BUS",
 }
 
 
-TABLES = {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable", "RevocationsTable"}
+TABLES = {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable", "RevocationsTable", "FieldworkTable"}
 
 
 @pytest.fixture(scope="module")

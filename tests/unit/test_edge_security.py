@@ -117,6 +117,7 @@ BASE_ENV = {
     "PAR_AUDIT_TABLE": "t",
     "PAR_AGENCIES_TABLE": "t",
     "PAR_REVOCATIONS_TABLE": "t",
+    "PAR_FIELDWORK_TABLE": "t",
     "PAR_REPORTS_BUCKET": "b",
     "PAR_LAKE_BUCKET": "b",
 }
