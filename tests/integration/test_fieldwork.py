@@ -191,3 +191,37 @@ def test_a_province_manager_assigns_only_in_their_province(live_stack):
     # Huế's analyst holds no fieldwork grant
     status, _, _ = call(live_stack, "PUT", path, "phantich.hue", one)
     assert status == 403
+
+
+def test_the_console_page_assigns_and_shows_progress_by_village_and_enumerator(live_stack):
+    from tests.integration.test_authoring import _page
+
+    sample_id, assignment = assigned(live_stack)
+    village = assignment["villages"][0]
+    key = f"{village['commune_code']}/{village['village_code']}"
+    base = f"/admin/fieldwork?year={YEAR}&sample_id={sample_id}"
+    status, page, _ = _page(live_stack, "GET", base, "quantri.hanoi")  # their province without asking
+    assert status == 200 and 'id="progress-villages"' in page and 'id="progress-enumerators"' in page
+    assert ENUMERATOR in page and f'value="{key}"' in page
+
+    form = {
+        "year": str(YEAR),
+        "sample_id": sample_id,
+        "province": "01",
+        "enumerator": ENUMERATOR,
+        "survey_id": "sipas-2026",
+    }
+    status, page, _ = _page(live_stack, "POST", "/admin/fieldwork", "quantri.hanoi", {**form, "enumerator": ""})
+    assert status == 400 and "điều tra viên" in page
+    status, _, headers = _page(live_stack, "POST", "/admin/fieldwork", "quantri.hanoi", {**form, "village": key})
+    assert status == 303 and headers["Location"].endswith("&done=assigned")
+    status, listed, _ = call(live_stack, "GET", f"/admin/api/fieldwork/{YEAR}/{sample_id}/assignments", "admin")
+    mine = next(a for a in listed["assignments"] if a["enumerator"] == ENUMERATOR)
+    assert [f"{v['commune_code']}/{v['village_code']}" for v in mine["villages"]] == [key]
+
+    status, page, _ = _page(live_stack, "GET", base, "admin")  # the Ministry: by province
+    assert status == 200 and 'id="progress-provinces"' in page and "province=01" in page
+    assert 'href="/admin/fieldwork"' in _page(live_stack, "GET", "/admin", "quantri.hanoi")[1]
+    assert 'href="/admin/fieldwork"' not in _page(live_stack, "GET", "/admin", "phantich.hue")[1]
+    status, _, _ = _page(live_stack, "GET", base + "&province=46", "quantri.hanoi")
+    assert status == 403
