@@ -38,7 +38,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.domain.responses import Response
-from chalicelib.domain.survey import parse_time
+from chalicelib.domain.survey import Survey, parse_time
 
 # Reason codes (stable: the console, exports and tests key on them). `speeder` and `straightline` are the
 # web screening's names (screening.py) for the same ideas, at the scale of an enumerator's work.
@@ -269,6 +269,11 @@ def _peer_groups(records: list[InterviewRecord], config: RiskConfig) -> dict[str
         for enumerator, rs in members.items():
             groups[name][enumerator].extend(rs)
     return groups
+
+
+def closed_questions(survey: Survey) -> list[str]:
+    """The items the answer-pattern signals compare: single and multiple choices (matrix rows included)."""
+    return [item.id for item in survey.items if item.kind in ("single", "multi") and not item.personal_data]
 
 
 def _closed_questions(members: Mapping[str, list[InterviewRecord]], config: RiskConfig) -> list[str]:
@@ -679,6 +684,7 @@ __all__ = [
     "SignalValue",
     "at_night",
     "clock_tampered",
+    "closed_questions",
     "haversine_m",
     "is_short",
     "risk_scores",

@@ -180,3 +180,13 @@ def test_a_wall_clock_shorter_than_the_monotonic_time_is_tampering():
 def test_haversine_metres():
     assert haversine_m((21.0, 105.8), (21.0, 105.8)) == 0
     assert 1105 < haversine_m((21.0, 105.8), (21.01, 105.8)) < 1115
+
+
+def test_closed_questions_of_a_survey_are_its_choices():
+    from chalicelib.domain.field_risk import closed_questions
+    from chalicelib.domain.survey import Survey
+    from tests.shared.fakes import sipas_definition
+
+    questions = closed_questions(Survey.from_definition(sipas_definition()))
+    assert {"a_sex", "q2", "q9_01"} <= set(questions)
+    assert not [q for q in questions if q.endswith("_other")]
