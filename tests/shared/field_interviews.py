@@ -5,12 +5,15 @@ Used by the risk-score tests and usable by a bench: every figure comes from one 
 
 from __future__ import annotations
 
+import copy
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.domain.field_risk import InterviewRecord
+from chalicelib.domain.responses import Response
 
 SURVEY = "sipas-2026#1"
 LOCAL = timezone(timedelta(hours=7))
@@ -126,3 +129,58 @@ def interviews(
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def as_response(record: InterviewRecord) -> Response:
+    """The field response the interview would be stored as (channel field, collection, paradata)."""
+    survey_id, version = record.survey_key.split("#")
+    paradata: dict[str, object] = {
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration_ms": record.duration_ms,
+        "question_ms": dict(record.question_ms),
+        "gps_consent": record.gps is not None,
+    }
+    if record.gps is not None:
+        paradata["gps"] = {"lat": record.gps[0], "lon": record.gps[1], "accuracy_m": record.gps[2]}
+    return Response(
+        response_id=record.response_id,
+        survey_id=survey_id,
+        survey_version=int(version),
+        status="accepted",
+        answers=dict(record.answers),
+        channel="field",
+        province=record.province,
+        paradata=paradata,
+        received_at=record.received_at,
+        collection={
+            "kind": "field",
+            "enumerator": record.enumerator,
+            "household_id": record.household_id,
+            "commune_code": record.commune_code,
+            "village_code": record.village_code,
+        },
+    )
+
+
+class FakeFieldTable:
+    """The fieldwork table in memory: the get/query/put/put_new of FieldworkRepository over (pk, sk)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, object]] = {}
+
+    def get(self, pk: str, sk: str = "-", consistent: bool = False) -> dict[str, object] | None:
+        item = self.items.get((pk, sk))
+        return copy.deepcopy(item) if item else None
+
+    def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, object]]:
+        return [copy.deepcopy(v) for (p, s), v in sorted(self.items.items()) if p == pk and s.startswith(sk_prefix)]
+
+    def put(self, item: Mapping[str, object]) -> None:
+        self.items[(str(item["pk"]), str(item["sk"]))] = copy.deepcopy(dict(item))
+
+    def put_new(self, item: Mapping[str, object]) -> bool:
+        if (str(item["pk"]), str(item["sk"])) in self.items:
+            return False
+        self.put(item)
+        return True
