@@ -437,18 +437,38 @@ def _duplicates(records: list[InterviewRecord], questions: list[str], config: Ri
     answered = [sum(v is not None for v in vec) for vec in vectors]
     usable = [i for i, n in enumerate(answered) if n >= config.duplicate_min_questions]
     twin = [False] * len(vectors)
-    for a_pos, i in enumerate(usable):
-        a = vectors[i]
-        for j in usable[a_pos + 1 :]:
-            if twin[i] and twin[j]:
-                continue
-            b = vectors[j]
-            both = sum(map(_both_missing, a, b))
-            union = len(questions) - both
-            same = sum(map(operator.eq, a, b)) - both
-            if union and same >= config.duplicate_similarity * union:
-                twin[i] = twin[j] = True
+    for i, j in _candidate_pairs(vectors, usable, config.duplicate_similarity):
+        if twin[i] and twin[j]:
+            continue
+        a, b = vectors[i], vectors[j]
+        both = sum(map(_both_missing, a, b))
+        union = len(questions) - both
+        same = sum(map(operator.eq, a, b)) - both
+        if union and same >= config.duplicate_similarity * union:
+            twin[i] = twin[j] = True
     return _Measure(sum(twin), len(usable))
+
+
+def _candidate_pairs(
+    vectors: list[tuple[str | None, ...]], usable: list[int], similarity: float
+) -> list[tuple[int, int]]:
+    """Pairs that share at least one identical band of questions. Two vectors at the similarity differ in at
+    most floor((1 − s)·Q) places, so with one band more than that some band is identical (pigeonhole): no
+    near-duplicate is missed, and honest pairs, which rarely agree on a whole band, are never compared."""
+    width = len(vectors[0]) if vectors else 0
+    bands = min(width, int((1 - similarity) * width + 1e-9) + 1)
+    if bands == 0:
+        return []
+    edges = [round(k * width / bands) for k in range(bands + 1)]
+    pairs: set[tuple[int, int]] = set()
+    for k in range(bands):
+        buckets: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
+        for i in usable:
+            buckets[vectors[i][edges[k] : edges[k + 1]]].append(i)
+        for members in buckets.values():
+            for pos, i in enumerate(members):
+                pairs.update((i, j) for j in members[pos + 1 :])
+    return sorted(pairs)
 
 
 def _both_missing(a: Any, b: Any) -> bool:

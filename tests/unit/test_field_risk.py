@@ -190,3 +190,22 @@ def test_closed_questions_of_a_survey_are_its_choices():
     questions = closed_questions(Survey.from_definition(sipas_definition()))
     assert {"a_sex", "q2", "q9_01"} <= set(questions)
     assert not [q for q in questions if q.endswith("_other")]
+
+
+def test_the_banded_search_finds_every_near_duplicate_pair_a_full_comparison_finds():
+    import itertools
+    import random
+
+    from chalicelib.domain.field_risk import _candidate_pairs
+
+    rng = random.Random(3)
+    base = [tuple(rng.choice("12345") for _ in range(40)) for _ in range(5)]
+    vectors = []
+    for _ in range(120):  # copies of 5 templates with 0..6 answers changed: many pairs near 0.9
+        v = list(rng.choice(base))
+        for k in rng.sample(range(40), rng.randint(0, 6)):
+            v[k] = rng.choice("12345")
+        vectors.append(tuple(v))
+    usable = list(range(len(vectors)))
+    full = {(i, j) for i, j in itertools.combinations(usable, 2) if sum(map(str.__eq__, vectors[i], vectors[j])) >= 36}
+    assert full and full <= set(_candidate_pairs(vectors, usable, 0.9))
