@@ -136,3 +136,24 @@ def test_refusals(frame_file: bytes) -> None:
         service.draw(ANALYST, 2026, {"communes": 2, "frame_id": "nope"})
     with pytest.raises(NotFound):
         service.sample(2026, "ID" + "9" * 24)
+
+
+def test_the_years_list_is_the_objects_themselves_so_concurrent_draws_keep_both(frame_file: bytes) -> None:
+    service, store, _ = _service()
+    frame = service.upload_frame(ANALYST, 2026, frame_file, "khung.csv")
+    # two analysts' containers, each with the list as it was before the other's draw
+    ids = count(100)
+    other = SamplingService(
+        store,
+        AuditLog(FakeAuditStore(), clock=lambda: datetime(2026, 6, 1, tzinfo=timezone.utc)),
+        new_id=lambda: f"ID{next(ids):024d}",
+    )
+    first = service.draw(ANALYST, 2026, {"communes": 1, "seed": 1})
+    second = other.draw(ANALYST, 2026, {"communes": 1, "seed": 2})
+    listed = [s["sample_id"] for s in service.overview(2026)["samples"]]
+    assert listed == [second["sample_id"], first["sample_id"]]  # newest first, neither lost
+    # a year kept by the earlier layout (one index.json) is still listed
+    legacy = {"frames": [], "samples": [{"sample_id": "00000000000000000000000000", "households": 1}]}
+    store.put("sampling/2026/index.json", json.dumps(legacy).encode(), "application/json")
+    assert [s["sample_id"] for s in service.overview(2026)["samples"]][-1] == "00000000000000000000000000"
+    assert service.overview(2026)["frames"] == [frame]
