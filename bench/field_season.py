@@ -127,8 +127,9 @@ def _plan(device: Device, assignment: dict[str, Any], sample_id: str, answers: l
                 if result == "completed":
                     if "similar" in traits:
                         copied = dict(template)
+                        donor = rng.choice(answers)
                         for key in rng.sample(sorted(copied), k=min(2, len(copied))):
-                            copied[key] = rng.choice(answers)[key] if key in rng.choice(answers) else copied[key]
+                            copied[key] = donor.get(key, copied[key])
                         body["answers"] = _valid_or(copied, template)
                     else:
                         body["answers"] = rng.choice(answers)

@@ -7,6 +7,7 @@ Everything is an object of the reports bucket under `sampling/<year>/` (no table
   samples/<sample_id>/summary.json         a sample's summary
   samples/<sample_id>/sample.json          design, seed and every unit with its stage probabilities, π, weight
   samples/<sample_id>/sample.csv           the CSV the field teams get (sampling_export)
+  samples/<sample_id>/sample.xlsx          the workbook, written on its first download
 A sample is never changed: a redraw is a new sample id. Every upload and draw is audited. Nothing is
 rewritten, so two analysts drawing at once cannot lose each other's work: the year's list is the objects
 themselves (ULID ids, so key order is time order), not an index file one of them would overwrite.
@@ -119,7 +120,14 @@ class SamplingService:
             if data is None:
                 raise NotFound("Không tìm thấy mẫu này.", "No such sample.", field="sample_id")
             return data, CSV, filename + ".csv"
-        return sample_xlsx(sample_from_json(self.sample(year, sample_id))), XLSX, filename + ".xlsx"
+        # Built on the first download and kept (a national sample's workbook takes seconds to write; a
+        # sample never changes, so neither does its workbook)
+        key = _sample_key(year, sample_id, "sample.xlsx")
+        kept = self._store.get(key)
+        if kept is None:
+            kept = sample_xlsx(sample_from_json(self.sample(year, sample_id)))
+            self._store.put(key, kept, XLSX)
+        return kept, XLSX, filename + ".xlsx"
 
     # --- writing ------------------------------------------------------------------------------
     def upload_frame(self, principal: Caller, year: int, data: bytes, filename: str) -> dict[str, Any]:

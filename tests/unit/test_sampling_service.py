@@ -109,7 +109,7 @@ def test_national_total_is_allocated_and_households_per_province_give_communes(f
 def test_xlsx_export_rebuilds_the_stored_sample(frame_file: bytes) -> None:
     from openpyxl import load_workbook
 
-    service, _, _ = _service()
+    service, store, _ = _service()
     service.upload_frame(ANALYST, 2026, frame_file, "khung.csv")
     body = service.draw(ANALYST, 2026, {"communes": 2, "replacements": 2})
     assert sample_to_json(sample_from_json(body))["units"] == body["units"]
@@ -117,6 +117,11 @@ def test_xlsx_export_rebuilds_the_stored_sample(frame_file: bytes) -> None:
     assert name.endswith(".xlsx") and "spreadsheetml" in media
     sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     assert sum(1 for _ in sheet.iter_rows()) == 1 + len(body["units"]["households"])
+    # kept after the first download: the second is the same bytes, read, not written again
+    kept = f"sampling/2026/samples/{body['sample_id']}/sample.xlsx"
+    assert store.get(kept) == data
+    puts = store.calls["put"]
+    assert service.export(2026, body["sample_id"], "xlsx")[0] == data and store.calls["put"] == puts
 
 
 def test_refusals(frame_file: bytes) -> None:
