@@ -191,7 +191,9 @@ def main() -> None:
     parser.add_argument("--lose", type=float, default=0.05, help="share of answers lost on the way back")
     parser.add_argument("--offline", type=float, default=0.4, help="chance the phone is out of coverage")
     args = parser.parse_args()
-    print(json.dumps(run(args), ensure_ascii=False, indent=2))
+    result = run(args)
+    print("FIELD SEASON RESULT")  # the workers' metrics (EMF lines) are printed on stdout before it
+    print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 def run(args: Any) -> dict[str, Any]:
@@ -288,6 +290,7 @@ def run(args: Any) -> dict[str, Any]:
 
             # the season, through the API
             calls = AwsCalls()
+            stack._quiet_http.set()  # tens of thousands of access-log lines help nobody
             started = time.monotonic()
             with calls.watching(), ThreadPoolExecutor(args.threads) as pool:
                 seeds = [rng.randrange(2**32) for _ in devices]
@@ -361,14 +364,24 @@ def run(args: Any) -> dict[str, Any]:
             # risk
             started = time.monotonic()
             from chalicelib.domain.field_quality import FieldQualityService
+            from chalicelib.domain.field_risk import InterviewRecord, risk_scores
             from chalicelib.store.field_quality import FieldQualityStore
 
             quality = FieldQualityService(wiring.responses(), FieldQualityStore(wiring.fieldwork_repository()))
-            risks = quality.risk("sipas-2026#1")
+            interviews = quality._interviews("sipas-2026#1")
+            read_s = time.monotonic() - started
+            started = time.monotonic()
+            scored = risk_scores([InterviewRecord.from_response(r) for r in interviews])
+            score_s = time.monotonic() - started
+            started = time.monotonic()
+            risks = quality.risk("sipas-2026#1")  # what the console runs: read and score
+            assert [r.enumerator for r in risks] == [r.enumerator for r in scored]
             ranks = {r.enumerator: r.rank for r in risks}
             decile = math.ceil(len(risks) / 10)
             out["risk"] = {
                 "seconds": round(time.monotonic() - started, 1),
+                "read_seconds": round(read_s, 1),
+                "score_seconds": round(score_s, 2),
                 "enumerators_scored": len(risks),
                 "top_decile_size": decile,
                 "dishonest": {
