@@ -312,10 +312,17 @@ class FieldworkService:
                 )
         pk, sk = assignment_key(year, sample_id, username)
         before = self._store.get(pk, sk, consistent=True)
-        if before is not None and not principal.can(MANAGE, province_agency(before["province_code"])):
+        earlier = str((before or {}).get("province_code") or "")
+        if earlier and not principal.can(MANAGE, province_agency(earlier)):
             from chalicelib.auth.principal import Forbidden
 
             raise Forbidden()
+        if province is None and not (before or {}).get("villages"):
+            raise InvalidAssignment(
+                f"Điều tra viên {username} chưa được giao thôn nào trong mẫu này; hãy chọn ít nhất một thôn.",
+                f"Enumerator {username} has no villages in this sample to end; choose at least one village.",
+                field="/villages",
+            )
         now = stamp(self._clock())
         item = {
             "enumerator": username,
