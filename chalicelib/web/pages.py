@@ -23,6 +23,7 @@ STATIC_DIR = WEB_DIR / "static"
 STATIC_TYPES = {
     "site.css": "text/css; charset=utf-8",
     "form.js": "text/javascript; charset=utf-8",
+    "logic.js": "text/javascript; charset=utf-8",  # the conditions' evaluator: form.js and field.js
     "frame.js": "text/javascript; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",  # loaded by agencies' sites by a fixed URL: not immutable
 }
