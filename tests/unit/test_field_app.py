@@ -95,7 +95,9 @@ def test_the_form_fragment_has_every_question_and_the_conditions_of_the_citizens
     assert answerable <= boxes
     assert not tags.find("select", name="province")  # the household says where: no "where you live" section
     assert not tags.find("form")  # a fragment: the app's own form holds it
-    logic = json.loads(re.search(r'<script type="application/json" class="logic">(.*?)</script>', html, re.S).group(1))
+    logic = json.loads(
+        re.search(r'<script type="application/json" class="logic">(.*?)</script>', html, re.DOTALL).group(1)
+    )
     assert logic == survey.client_logic()
 
 
