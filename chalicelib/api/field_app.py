@@ -30,7 +30,9 @@ SURVEY_VERSION = Param(
 ICON = Param("name", "path", "Icon file", {"type": "string", "enum": ["icon-192.png", "icon-512.png"]})
 
 
-@field_app.route("/field/", methods=["GET"])
+# Declared as /field: API Gateway (and chalice local) drop a trailing slash, and the app is opened as /field/ so
+# that the page is inside the service worker's scope (/field/).
+@field_app.route("/field", methods=["GET"])
 @page(
     "fieldAppShell",
     "The enumerators' offline field app (installable; works with no network once loaded)",
