@@ -93,7 +93,11 @@ const villages = () => {
   }));
   return out;
 };
-const surveyOf = id => ((pkg && pkg.data.surveys) || []).find(s => (s.survey_id || s.id) === id) || {};
+const surveysIn = data => { // {survey_id: {version, definition}} (a list of {id, version} read too)
+  const s = (data && data.surveys) || {};
+  return Array.isArray(s) ? s.map(x => [x.survey_id || x.id, x]) : Object.entries(s);
+};
+const surveyOf = id => (surveysIn(pkg && pkg.data).find(e => e[0] === id) || [0, {}])[1];
 const villageName = v => [v.village.village_name || v.village.name || ('Thôn ' + v.village.village_code),
   v.village.commune_name || ('xã ' + v.village.commune_code)].join(', ');
 
@@ -110,7 +114,7 @@ const route = async () => {
 const openHome = async () => {
   show('v-home');
   const e = device.enumerator || {};
-  $('who').textContent = `Điều tra viên: ${e.name || e.sub || ''} (${e.agency || ''}) · thiết bị ${device.device_id.slice(0, 8)}`;
+  $('who').textContent = `Điều tra viên: ${e.name || e.username || e.sub || ''} (${e.agency || ''}) · thiết bị ${device.device_id.slice(0, 8)}`;
   $('pkg-at').textContent = pkg ? 'Danh sách tải lúc ' + new Date(pkg.fetched_at).toLocaleString('vi-VN') : 'Chưa tải danh sách: hãy bấm “Tải danh sách và phiếu” khi có mạng.';
   const ul = $('villages'), going = await all('interviews');
   ul.textContent = '';
@@ -404,11 +408,10 @@ const download = async () => {
     if (!r.ok) throw new Error('HTTP ' + r.status);
     const data = await r.json(), forms = [];
     const versions = new Map();
-    (data.assignments || []).forEach(a => versions.set(`${a.survey_id}#${a.survey_version || (data.surveys || []).find(s => (s.survey_id || s.id) === a.survey_id)?.version}`, a));
-    (data.surveys || []).forEach(s => versions.set(`${s.survey_id || s.id}#${s.version}`, s));
+    (data.assignments || []).forEach(a => a.survey_version && versions.set(`${a.survey_id}#${a.survey_version}`, a));
+    surveysIn(data).forEach(([id, s]) => s.version && versions.set(`${id}#${s.version}`, s));
     for (const key of versions.keys()) {
       const [id, v] = key.split('#');
-      if (!v || v === 'undefined') continue;
       const f = await fetch(`/field/form/${id}/${v}`);
       if (!f.ok) throw new Error('HTTP ' + f.status);
       forms.push({ id: 'form:' + key, html: await f.text() });
