@@ -107,7 +107,12 @@ def field_survey_form(survey_id: str, version: str) -> Response:
 
 
 @field_app.route("/admin/field/device", methods=["GET"])
-@console("adminFieldDevice", "Link this device to the enumerator's account (the field app's sign-in)", "field.collect")
+@console(
+    "adminFieldDevice",
+    "Link this device to the enumerator's account (the field app's sign-in)",
+    "field.collect",
+    own=True,
+)
 def admin_field_device(_principal: Principal, token: str, _form: Form) -> Any:
     return _device_page(_principal, token)
 
@@ -117,6 +122,7 @@ def admin_field_device(_principal: Principal, token: str, _form: Form) -> Any:
     "adminFieldDeviceLink",
     "Issue a device token (30 days) for the signed-in enumerator; the page hands it to the app's storage",
     "field.collect",
+    own=True,
     form=True,
 )
 def admin_field_device_link(principal: Principal, token: str, _form: Form) -> Any:

@@ -70,7 +70,7 @@ def _link_device(browser: Any, stack: Any) -> tuple[Any, Any]:
     page.wait_for_url(f"{stack.api_url}/field/")
     page.wait_for_selector("body[data-ready]", state="attached")
     page.wait_for_selector("#villages a[href^='#v/']")  # the package was downloaded on first start
-    page.wait_for_function("navigator.serviceWorker.controller !== null")  # the worker serves this page
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")  # the worker serves this page
     assert not errors, errors
     return context, page
 
@@ -103,6 +103,16 @@ def _household(page: Any, village: dict[str, Any], slot: dict[str, Any]) -> Any:
     return page.locator(
         f"#households li[data-household='{village['commune_code']}-{village['village_code']}-{slot['position']}']"
     )
+
+
+def _until(page: Any, predicate: str, arg: Any = None, seconds: float = 20.0) -> None:
+    """Poll an async predicate (wait_for_function does not wait for a promise's value)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < deadline, predicate
+        page.wait_for_timeout(200)
 
 
 def _visit_items(stack: Any, ids: list[str]) -> dict[str, int]:
@@ -167,7 +177,7 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
 
     # a refusal, recorded with one tap
     _household(page, village, main[2]).locator("text=Từ chối").click()
-    page.wait_for_function(f"{UNSENT} === '3'")
+    page.wait_for_function(f"() => {UNSENT} === '3'")
     outbox = page.evaluate("fieldApp.all('outbox')")
     visits = {o["visit"]["outcome"] + str(o["visit"]["household"]["position"]): o["visit"] for o in outbox}
     done = visits[f"completed{main[0]['position']}"]
@@ -189,8 +199,9 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
 
     context.route("**/field/api/visits", lose_first_answer)
     _restore(context)
+    page.goto(page.url.split("#")[0] + "#home")
     page.click("#sync")
-    page.wait_for_function(f"{UNSENT} === '0'", timeout=30000)
+    page.wait_for_function(f"() => {UNSENT} === '0'", timeout=30000)
     assert posts[0] == 201 and 200 in posts[1:]  # the resend of the stored visit: the same receipt
     assert _visit_items(live_stack, ids) == dict.fromkeys(ids, 1)
     responses = [r["response_id"]["S"] for r in table_items(live_stack, "ResponsesTable")]
@@ -245,10 +256,12 @@ def test_a_thousand_queued_visits_survive_an_app_update_and_a_reload(
     after = web.app_version()
     assert after != before
     page.evaluate("navigator.serviceWorker.getRegistration('/field/').then(r => r.update())")
-    page.wait_for_function(
-        "v => caches.keys().then(k => k.includes('field-' + v))", arg=after, timeout=20000, polling=250
+    # the new worker installed its cache, took over, and deleted the old version's cache (IndexedDB untouched)
+    _until(
+        page,
+        "([a, b]) => caches.keys().then(k => k.includes('field-' + a) && !k.includes('field-' + b))",
+        [after, before],
     )
-    page.wait_for_function("v => caches.keys().then(k => !k.includes('field-' + v))", arg=before, polling=250)
     page.reload()
     page.wait_for_selector("body[data-ready]", state="attached")
     assert page.evaluate("document.body.dataset.version") == after
@@ -257,7 +270,7 @@ def test_a_thousand_queued_visits_survive_an_app_update_and_a_reload(
     # the network returns: the queue drains in order; a sample is checked on the server (1,000 would take minutes)
     context.unroute("**/field/api/visits")
     page.click("#sync")
-    page.wait_for_function(f"+{UNSENT} <= 980", timeout=30000, polling=250)
+    page.wait_for_function(f"() => +{UNSENT} <= 980", timeout=30000, polling=250)
     left = set(page.evaluate("fieldApp.all('outbox').then(list => list.map(o => o.id))"))
     sent = [i for i in ids if i not in left]
     assert sent == ids[: len(sent)]  # oldest first
