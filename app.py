@@ -15,6 +15,7 @@ from chalicelib.api.channels import channel_pages
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.field_app import field_app
+from chalicelib.api.fieldwork import fieldwork_api
 from chalicelib.api.locations import location_pages
 from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
@@ -38,4 +39,5 @@ app.register_blueprint(location_pages)  # agencies' counters, offices and pages 
 app.register_blueprint(channel_pages)  # QR codes, counters' posters, share cards
 app.register_blueprint(sampling_api)  # direct surveys' sampling: frames, draws, exports (officials' API)
 app.register_blueprint(sampling_pages)  # the console's sampling page
+app.register_blueprint(fieldwork_api)  # direct surveys in the field: assignments, progress, the devices' API
 app.register_blueprint(field_app)  # the enumerators' offline field app: shell, worker, manifest, device linking

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
+    from chalicelib.domain.field_progress import ProgressService
+    from chalicelib.domain.fieldwork import DeviceTokens, FieldworkService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
     from chalicelib.domain.reports import ReportService
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.store.agencies import AgencySettingsRepository
     from chalicelib.store.aggregates import AggregateRepository
     from chalicelib.store.audit import AuditRepository
+    from chalicelib.store.fieldwork import FieldworkRepository
     from chalicelib.store.objects import ObjectStore
     from chalicelib.store.responses import ResponseRepository
     from chalicelib.store.revocations import RevocationRepository
@@ -320,6 +323,48 @@ def sampling_service() -> SamplingService:
     from chalicelib.domain.sampling_service import SamplingService
 
     return SamplingService(store=reports_store(), audit=audit())
+
+
+@cache
+def fieldwork_repository() -> FieldworkRepository:
+    from chalicelib.store.fieldwork import FieldworkRepository
+
+    return FieldworkRepository()
+
+
+@cache
+def field_device_tokens() -> DeviceTokens:
+    """Enumerators' device tokens: a key derived for this purpose; an account's access change ends them."""
+    from chalicelib.domain.fieldwork import KEY_PURPOSE, DeviceTokens
+    from chalicelib.store.secrets import console_keys
+
+    return DeviceTokens(lambda: console_keys(KEY_PURPOSE), revocations().revoked_at)
+
+
+@cache
+def fieldwork_service() -> FieldworkService:
+    """Assignments and household visits (docs/FIELDWORK.md): the fieldwork table, the responses table."""
+    from chalicelib.contracts import validator
+    from chalicelib.domain.fieldwork import FieldworkService
+
+    return FieldworkService(
+        store=fieldwork_repository(),
+        samples=sampling_service().sample,
+        catalog=surveys(),
+        checker=submission_service(),
+        directory=identity_directory(),
+        recorder=audit(),
+        responses_table=settings().responses_table,
+        visit_validator=validator("field-visit"),
+        assignment_validator=validator("field-assignment"),
+    )
+
+
+@cache
+def progress_service() -> ProgressService:
+    from chalicelib.domain.field_progress import ProgressService
+
+    return ProgressService(fieldwork_repository())
 
 
 @cache

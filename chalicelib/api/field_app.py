@@ -128,7 +128,7 @@ def admin_field_device(_principal: Principal, token: str, _form: Form) -> Any:
 def admin_field_device_link(principal: Principal, token: str, _form: Form) -> Any:
     from chalicelib import wiring
 
-    return _device_page(principal, token, wiring.field_device_tokens().issue(principal))  # type: ignore[attr-defined]
+    return _device_page(principal, token, wiring.field_device_tokens().issue(principal))
 
 
 def _device_page(principal: Principal, token: str, linked: dict[str, Any] | None = None) -> str:
