@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, open_page  # noqa: F401 - CHROMIUM: the browser fixture skips without it
+from tests.e2e.conftest import open_page
+from tests.e2e.test_accessibility import _problems
 from tests.integration.helpers import fresh_submissions, table_items
 from tests.integration.test_fieldwork import ENUMERATOR, assigned
 
@@ -66,6 +67,7 @@ def _link_device(browser: Any, stack: Any) -> tuple[Any, Any]:
     page.click("button[type=submit]")
     page.wait_for_url("**/admin**")
     page.goto(f"{stack.api_url}/admin/field/device")
+    assert _problems(page) == []  # axe: no serious or critical WCAG 2.1 AA violation, no sideways scroll
     page.click("text=Liên kết thiết bị này")
     page.wait_for_url(f"{stack.api_url}/field/")
     page.wait_for_selector("body[data-ready]", state="attached")
@@ -144,6 +146,7 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     _open_village(page, village)
     _household(page, village, main[0]).locator("text=Phỏng vấn").click()
     page.wait_for_selector("#iform .sec")
+    assert _problems(page) == []  # the interview screen at a phone's width
     first = page.evaluate(TAPPABLE, answers[0])
     page.locator(f"#iform input[name='{first}'][value='{answers[0][first]}']").check()
     page.evaluate(FILL, [answers[0], None])
@@ -209,6 +212,7 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     assert len(completed) == 2 and all(responses.count(i) == 1 for i in completed)
     _open_village(page, village)
     assert "đã gửi" in _household(page, village, main[2]).inner_text()
+    assert _problems(page) == []  # the household list with its outcome buttons
     context.close()
 
 
@@ -287,5 +291,6 @@ def test_the_app_is_installable(browser: Any, live_stack: Any) -> None:
         assert page.evaluate("src => fetch(src).then(r => r.headers.get('content-type'))", icon["src"]) == "image/png"
     # a device that was never linked is asked to link it
     page.wait_for_selector("#v-link:not([hidden])")
+    assert _problems(page) == []
     assert json.dumps(errors) == "[]"
     page.context.close()
