@@ -213,6 +213,23 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     _open_village(page, village)
     assert "đã gửi" in _household(page, village, main[2]).inner_text()
     assert _problems(page) == []  # the household list with its outcome buttons
+
+    # what the server refuses stays on the phone with its reason: the same id with other content (409), a household
+    # outside the assignment (403); neither is dropped, and both are counted as unsent
+    clash = {**done, "note": "sửa sau khi gửi"}
+    stranger = {**done, "id": done["id"][:-4] + "ZZZZ", "household": {**done["household"], "position": 99999}}
+    page.evaluate(
+        "visits => fieldApp.putAll('outbox', visits.map((visit, n) => ({id: visit.id, visit, state: 'queued', "
+        "error: '', tries: 0, queued_at: Date.now() + n}))).then(fieldApp.unsent)",
+        [clash, stranger],
+    )
+    page.goto(page.url.split("#")[0] + "#outbox")
+    page.click("#sync2")
+    page.wait_for_selector("#outbox li.conflict")
+    page.wait_for_selector("#outbox li.refused")
+    assert "Xung đột" in page.inner_text("#outbox li.conflict")
+    assert "Bị từ chối" in page.inner_text("#outbox li.refused")
+    assert page.evaluate(UNSENT) == "2"
     context.close()
 
 
