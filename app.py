@@ -16,6 +16,7 @@ from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.field_app import field_app
 from chalicelib.api.fieldwork import fieldwork_api
+from chalicelib.api.fieldwork_pages import fieldwork_pages
 from chalicelib.api.locations import location_pages
 from chalicelib.api.officials import officials_api
 from chalicelib.api.public import public_api
@@ -40,4 +41,5 @@ app.register_blueprint(channel_pages)  # QR codes, counters' posters, share card
 app.register_blueprint(sampling_api)  # direct surveys' sampling: frames, draws, exports (officials' API)
 app.register_blueprint(sampling_pages)  # the console's sampling page
 app.register_blueprint(fieldwork_api)  # direct surveys in the field: assignments, progress, the devices' API
+app.register_blueprint(fieldwork_pages)  # the console's fieldwork page: progress and assignments
 app.register_blueprint(field_app)  # the enumerators' offline field app: shell, worker, manifest, device linking

@@ -291,6 +291,7 @@ def _nav(principal: Principal) -> dict[str, Any]:
         "posters": principal.can("channel.print", OWN),  # the agency page's link to its QR codes and posters
         "surveys": principal.can("survey.manage", OWN),
         "sampling": principal.can("sampling.manage", None),
+        "fieldwork": principal.can("fieldwork.manage", OWN),
     }
 
 

@@ -191,3 +191,53 @@ def test_a_province_manager_assigns_only_in_their_province(live_stack):
     # Huế's analyst holds no fieldwork grant
     status, _, _ = call(live_stack, "PUT", path, "phantich.hue", one)
     assert status == 403
+
+
+def test_the_console_page_assigns_and_shows_progress_by_village_and_enumerator(live_stack):
+    from tests.integration.test_authoring import _page
+
+    sample_id, assignment = assigned(live_stack)
+    village = assignment["villages"][0]
+    key = f"{village['commune_code']}/{village['village_code']}"
+    base = f"/admin/fieldwork?year={YEAR}&sample_id={sample_id}"
+    status, page, _ = _page(live_stack, "GET", base, "quantri.hanoi")  # their province without asking
+    assert status == 200 and 'id="progress-villages"' in page and 'id="progress-enumerators"' in page
+    assert ENUMERATOR in page and f'value="{key}"' in page
+
+    form = {
+        "year": str(YEAR),
+        "sample_id": sample_id,
+        "province": "01",
+        "enumerator": ENUMERATOR,
+        "survey_id": "sipas-2026",
+    }
+    status, page, _ = _page(live_stack, "POST", "/admin/fieldwork", "quantri.hanoi", {**form, "enumerator": ""})
+    assert status == 400 and "điều tra viên" in page
+    status, _, headers = _page(live_stack, "POST", "/admin/fieldwork", "quantri.hanoi", {**form, "village": key})
+    assert status == 303 and headers["Location"].endswith("&done=assigned")
+    status, listed, _ = call(live_stack, "GET", f"/admin/api/fieldwork/{YEAR}/{sample_id}/assignments", "admin")
+    mine = next(a for a in listed["assignments"] if a["enumerator"] == ENUMERATOR)
+    assert [f"{v['commune_code']}/{v['village_code']}" for v in mine["villages"]] == [key]
+
+    status, page, _ = _page(live_stack, "GET", base, "admin")  # the Ministry: by province
+    assert status == 200 and 'id="progress-provinces"' in page and "province=01" in page
+    assert 'href="/admin/fieldwork"' in _page(live_stack, "GET", "/admin", "quantri.hanoi")[1]
+    assert 'href="/admin/fieldwork"' not in _page(live_stack, "GET", "/admin", "phantich.hue")[1]
+    status, _, _ = _page(live_stack, "GET", base + "&province=46", "quantri.hanoi")
+    assert status == 403
+
+
+def test_make_runs_fieldwork_seed_leaves_a_sample_an_assignment_and_counted_visits(live_stack, sipas):
+    from infra.local.seed.fieldwork import seed_fieldwork
+
+    counts = seed_fieldwork(sipas, year=2031)
+    live_stack.drain()
+    status, year, _ = call(live_stack, "GET", "/admin/api/sampling/2031", "khaosat")
+    assert status == 200 and len(year["samples"]) == 1 and len(year["frames"]) == 1
+    sample_id = year["samples"][0]["sample_id"]
+    status, progress, _ = call(live_stack, "GET", f"/admin/api/fieldwork/2031/{sample_id}/progress", "khaosat")
+    assert status == 200
+    total = progress["total"]
+    assert {k: total[k] for k in counts} == counts and counts["completed"] > 10
+    status, listed, _ = call(live_stack, "GET", f"/admin/api/fieldwork/2031/{sample_id}/assignments", "quantri.hanoi")
+    assert [a["enumerator"] for a in listed["assignments"]] == [ENUMERATOR]

@@ -90,6 +90,7 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_surveys_create": (lambda agency: {}, 400),  # neither a file nor a definition
     "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_sampling_change": (lambda agency: {"action": "nothing"}, 400),
+    "admin_fieldwork_assign": (lambda agency: {}, 400),  # no enumerator named
 }
 
 
