@@ -17,7 +17,9 @@ import pytest
 from tests.e2e.conftest import open_page
 from tests.e2e.test_accessibility import _problems
 from tests.integration.helpers import fresh_submissions, table_items
-from tests.integration.test_fieldwork import ENUMERATOR, assigned
+from tests.integration.test_authoring import call
+from tests.integration.test_fieldwork import ENUMERATOR
+from tests.integration.test_sampling import BASE, YEAR, ensure_sample
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 UNSENT = "document.getElementById('unsent').textContent"
@@ -53,6 +55,28 @@ def _same_answers(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return {k: sorted(v) if isinstance(v, list) else v for k, v in x.items()}
 
     return norm(a) == norm(b)
+
+
+_SAMPLE: dict[str, Any] = {}
+
+
+def assigned(stack: Any) -> tuple[str, dict[str, Any]]:
+    """A sample of this module's own (so the API tests' exact progress counts are never touched) and the
+    enumerator's assignment in it: two villages."""
+    if "id" not in _SAMPLE:
+        ensure_sample(stack)  # the year's frame
+        status, drawn, _ = call(stack, "POST", f"{BASE}/samples", "admin", {"communes": 1, "seed": 2027})
+        assert status == 201, drawn
+        status, sample, _ = call(stack, "GET", f"{BASE}/samples/{drawn['sample_id']}", "admin")
+        assert status == 200, sample
+        villages = [{k: v[k] for k in ("commune_code", "village_code")} for v in sample["units"]["villages"][:2]]
+        path = f"/admin/api/fieldwork/{YEAR}/{drawn['sample_id']}/assignments/{ENUMERATOR}"
+        status, assignment, _ = call(
+            stack, "PUT", path, "quantri.hanoi", {"survey_id": "sipas-2026", "villages": villages}
+        )
+        assert status == 200, assignment
+        _SAMPLE.update(id=drawn["sample_id"], assignment=assignment)
+    return _SAMPLE["id"], _SAMPLE["assignment"]
 
 
 def _link_device(browser: Any, stack: Any) -> tuple[Any, Any]:
@@ -97,8 +121,11 @@ def _restore(context: Any) -> None:
 
 
 def _open_village(page: Any, village: dict[str, Any]) -> None:
+    from urllib.parse import quote
+
     page.goto(page.url.split("#")[0] + "#home")
-    page.click(f"#villages a[href*='{village['commune_code']}-{village['village_code']}']")
+    key = quote(f"{_SAMPLE['id']}/{village['commune_code']}-{village['village_code']}", safe="")
+    page.click(f"#villages a[href='#v/{key}']")
     page.wait_for_selector("#households li")
 
 
@@ -125,7 +152,7 @@ def _visit_items(stack: Any, ids: list[str]) -> dict[str, int]:
 
 def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any, live_stack: Any, sipas: Any) -> None:
     _, assignment = assigned(live_stack)
-    village = assignment["villages"][-1]  # not the village the API tests use
+    village = assignment["villages"][-1]
     main = [h for h in village["households"] if h["replacement"] == 0]
     assert len(main) >= 3
     answers = [s["answers"] for s in fresh_submissions(sipas, 2)]
@@ -241,7 +268,7 @@ def test_a_thousand_queued_visits_survive_an_app_update_and_a_reload(
 
     sample_id, assignment = assigned(live_stack)
     village = assignment["villages"][0]
-    spare = [h for h in village["households"] if h["replacement"] > 0][-1]  # a replacement no other test uses
+    spare = [h for h in village["households"] if h["replacement"] > 0][-1]  # a household the first test leaves alone
     context, page = _link_device(browser, live_stack)
     before = page.evaluate("document.body.dataset.version")
 
