@@ -292,6 +292,7 @@ def _nav(principal: Principal) -> dict[str, Any]:
         "surveys": principal.can("survey.manage", OWN),
         "sampling": principal.can("sampling.manage", None),
         "fieldwork": principal.can("fieldwork.manage", OWN),
+        "field_device": principal.can("field.collect", OWN),  # an enumerator links their phone to the field app
     }
 
 

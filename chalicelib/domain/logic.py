@@ -2,7 +2,7 @@
 
 A condition is a JSON-Schema fragment (``required``, ``properties`` with ``const``/``enum``/``contains``/
 ``minimum``/..., ``allOf``/``anyOf``/``not``). The same fragment goes into the published submission
-schema, is evaluated in the browser by static/form.js and on the server by :func:`holds`, so the three
+schema, is evaluated in the browser by static/logic.js and on the server by :func:`holds`, so the three
 can never disagree. Expressions the contract could not express (two answers compared, arithmetic, dates
 ordered, unknown functions) are refused when the survey is saved, with the offset where they were found.
 
@@ -575,7 +575,7 @@ def _at(node: Node) -> int | None:
 def holds(schema: Any, value: Any) -> bool:
     """Whether value satisfies a condition: the JSON-Schema subset this module and the survey emit.
 
-    static/form.js has the same evaluator; tests/unit/test_logic.py checks both against jsonschema.
+    static/logic.js has the same evaluator; tests/unit/test_logic.py checks both against jsonschema.
     """
     if schema is True or schema == {}:
         return True

@@ -159,7 +159,7 @@ class Survey:
         return survey_rules.reachable(self, answers)
 
     def client_logic(self) -> dict[str, Any]:
-        """The conditions as the browser evaluates them (static/form.js)."""
+        """The conditions as the browser evaluates them (static/logic.js, for form.js and field.js)."""
         return survey_rules.client_logic(self)
 
     def missing_translations(self) -> list[str]:

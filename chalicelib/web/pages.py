@@ -23,7 +23,10 @@ STATIC_DIR = WEB_DIR / "static"
 STATIC_TYPES = {
     "site.css": "text/css; charset=utf-8",
     "form.js": "text/javascript; charset=utf-8",
+    "logic.js": "text/javascript; charset=utf-8",  # the conditions' evaluator: form.js and field.js
     "frame.js": "text/javascript; charset=utf-8",
+    "field.js": "text/javascript; charset=utf-8",  # the enumerators' offline app (chalicelib/web/field_app.py)
+    "field.css": "text/css; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",  # loaded by agencies' sites by a fixed URL: not immutable
 }
 VN_TIME = timezone(timedelta(hours=7), "ICT")

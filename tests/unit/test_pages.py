@@ -140,11 +140,12 @@ def test_page_is_vietnamese_and_has_no_inline_script(form_html: str) -> None:
     assert tags.find("html")[0]["lang"] == "vi"
     assert tags.find("meta", name="viewport")
     scripts = tags.find("script")
-    assert len(scripts) == 2
-    assert scripts[0]["src"].startswith("/static/form.js")
-    assert "defer" in scripts[0]
+    assert len(scripts) == 3
+    # the conditions' evaluator (shared with the field app), then the form's script, in this order (defer keeps it)
+    assert scripts[0]["src"].startswith("/static/logic.js") and scripts[1]["src"].startswith("/static/form.js")
+    assert "defer" in scripts[0] and "defer" in scripts[1]
     # the other is data, not code: the survey's conditions for form.js (CSP script-src 'self' does not run it)
-    assert scripts[1] == {"type": "application/json", "id": "logic"}
+    assert scripts[2] == {"type": "application/json", "id": "logic"}
     handlers = [(t, k) for t, a in tags.tags for k in a if k.startswith("on")]
     assert handlers == []
     assert "javascript:" not in form_html
@@ -255,7 +256,7 @@ def test_citizen_text_is_escaped(survey: Survey, geography: Geography) -> None:
     html = render(survey, geography, values={"q10_other": evil, "q2": ["7"], "q2__other": evil}, errors={"q2": evil})
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    assert len(Tags(html).find("script")) == 2
+    assert len(Tags(html).find("script")) == 3  # logic.js, form.js and the conditions (data)
 
 
 def test_personal_data_question_explains_its_purpose(definition: dict[str, Any], geography: Geography) -> None:
