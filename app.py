@@ -16,6 +16,8 @@ from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.locations import location_pages
 from chalicelib.api.officials import officials_api
+from chalicelib.api.paper import paper_api
+from chalicelib.api.paper_pages import paper_pages
 from chalicelib.api.public import public_api
 from chalicelib.api.sampling import sampling_api
 from chalicelib.api.sampling_pages import sampling_pages
@@ -37,3 +39,5 @@ app.register_blueprint(location_pages)  # agencies' counters, offices and pages 
 app.register_blueprint(channel_pages)  # QR codes, counters' posters, share cards
 app.register_blueprint(sampling_api)  # direct surveys' sampling: frames, draws, exports (officials' API)
 app.register_blueprint(sampling_pages)  # the console's sampling page
+app.register_blueprint(paper_api)  # clerks' paper-form entry: batches, double entry, resolve, import (officials' API)
+app.register_blueprint(paper_pages)  # the console's paper-entry screens

@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
+    from chalicelib.domain.paper import PaperEntryService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
     from chalicelib.domain.reports import ReportService
     from chalicelib.domain.results import ResultsService
-    from chalicelib.domain.paper import PaperEntryService
     from chalicelib.domain.sampling_service import SamplingService
     from chalicelib.domain.screening import DurationStats, ScreeningService
     from chalicelib.domain.submissions import SubmissionService

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -53,6 +54,8 @@ IMPORT_MAX_ROWS = 5000
 FORM_COLUMN = "form_number"
 IGNORED_COLUMNS = frozenset({"note", "ghi_chu"})  # free columns a clerk may keep in the file; never stored
 MULTI_SEPARATORS = re.compile(r"[;,\s]+")
+# Printed yes/no boxes are numbered 1 Có, 2 Không; the stored values are the survey's own (yes, no)
+YES_NO_CODES = {"1": "yes", "2": "no", "có": "yes", "co": "yes", "không": "no", "khong": "no"}
 B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -165,7 +168,7 @@ def coerce_answers(survey: Survey, raw: dict[str, Any]) -> tuple[dict[str, Any],
         elif kind == "decimal":
             try:
                 number = float(text.replace(",", "."))
-                if number != number or number in (float("inf"), float("-inf")):
+                if not math.isfinite(number):
                     raise ValueError(text)
                 answers[key] = number
             except ValueError:
@@ -177,6 +180,8 @@ def coerce_answers(survey: Survey, raw: dict[str, Any]) -> tuple[dict[str, Any],
                 answers[key] = True
             else:
                 problems.append(_problem(key, "Đồng ý: nhập 1 (hoặc x).", "Consent: key 1 (or x)."))
+        elif item is not None and item.question_type == "yes_no":
+            answers[key] = YES_NO_CODES.get(text.lower(), text)
         else:
             answers[key] = text
         if key in answers and item is not None:
@@ -413,7 +418,7 @@ class PaperEntryService:
         if not isinstance(raw, dict):
             raise BadQuery("Thiếu câu trả lời.", "The answers are missing.", field="/answers")
         answers = self._checked(survey, batch, number, raw)
-        plan = self._plan(principal, batch, number, answers, self._form(batch, number))
+        plan = self._plan(principal, answers, self._form(batch, number))
         return self._apply(principal, batch, survey, plan, source="keyed")
 
     def _checked(self, survey: Survey, batch: Batch, number: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -453,7 +458,8 @@ class PaperEntryService:
             ]
         return []
 
-    def _plan(self, principal: Caller, batch: Batch, number: str, answers: dict[str, Any], form: _Form) -> Planned:
+    @staticmethod
+    def _plan(principal: Caller, answers: dict[str, Any], form: _Form) -> Planned:
         me = principal.sub
         if form.second is not None or form.resolved is not None:
             mine = next((e for e in (form.first, form.second) if e and e["clerk"] == me), None)
@@ -500,7 +506,7 @@ class PaperEntryService:
         if not written:  # another clerk keyed it meanwhile: decide again, once, from what is stored now
             if not retry:
                 raise EditConflict(field="form_number")
-            again = self._plan(principal, batch, number, plan.answers, self._form(batch, number))
+            again = self._plan(principal, plan.answers, self._form(batch, number))
             return self._apply(principal, batch, survey, again, source, retry=False)
         if plan.entry == 1:
             form.first = item
@@ -625,9 +631,7 @@ class PaperEntryService:
                 )
                 continue
             try:
-                plans.append(
-                    (row_number, self._plan(principal, batch, number, answers, forms.get(number) or _Form(number)))
-                )
+                plans.append((row_number, self._plan(principal, answers, forms.get(number) or _Form(number))))
             except DomainError as exc:
                 errors.append(_row_problem(row_number, FORM_COLUMN, exc.message_vi, exc.message_en))
         if errors and not partial:
@@ -637,7 +641,7 @@ class PaperEntryService:
             outcome = self._apply(principal, batch, survey, plan, source="import")
             results.append({"row": row_number, **{k: v for k, v in outcome.items() if k != "clerks"}})
         imported = sum(1 for r in results if r["created"])
-        report = {
+        return {
             "batch": batch.code,
             "filename": filename[:200],
             "rows": len(rows),
@@ -647,7 +651,6 @@ class PaperEntryService:
             "errors": errors[:500],
             "forms": results,
         }
-        return report
 
     # --- reading stored forms ---------------------------------------------------------------------
     def _forms(self, batch: Batch) -> dict[str, _Form]:
@@ -754,7 +757,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, l
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BadQuery("Tệp CSV phải được lưu với mã UTF-8.", "Save the CSV file as UTF-8.", field="file") from None
-        table = ([c for c in row] for row in csv.reader(io.StringIO(text)))
+        table = (list(row) for row in csv.reader(io.StringIO(text)))
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
     for index, row in enumerate(table, start=1):
@@ -813,7 +816,7 @@ def _header_problems(survey: Survey, header: list[str]) -> list[dict[str, Any]]:
         seen.add(name)
         if name in (FORM_COLUMN, *IGNORED_COLUMNS):
             continue
-        base = name[: -len(OTHER_SUFFIX)] if name.endswith(OTHER_SUFFIX) else name
+        base = name.removesuffix(OTHER_SUFFIX)
         if survey.item(name) is None and survey.item(base) is None:
             problems.append(
                 _row_problem(

@@ -24,6 +24,7 @@ STATIC_TYPES = {
     "site.css": "text/css; charset=utf-8",
     "form.js": "text/javascript; charset=utf-8",
     "frame.js": "text/javascript; charset=utf-8",
+    "paper.js": "text/javascript; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",  # loaded by agencies' sites by a fixed URL: not immutable
 }
 VN_TIME = timezone(timedelta(hours=7), "ICT")

@@ -164,7 +164,7 @@ def test_an_import_with_one_bad_row_imports_nothing_and_names_row_column_reason(
 
 
 def test_a_partial_import_keeps_the_good_rows_and_reports_the_bad(world):
-    service, store, _ = world
+    service, _store, _ = world
     table = rows(1, 2, 3)
     table[1]["c1"] = "6"
     report = service.import_file(A, "P01", "L001", forms_csv(table), "lo1.csv", partial=True)
@@ -183,14 +183,14 @@ def test_a_second_clerks_import_double_enters_and_a_reimport_counts_nothing_twic
     again = service.import_file(B, "P01", "L001", forms_csv(table), "b.csv")  # the same file once more
     assert again["imported"] == 0 and again["unchanged"] == 3 and len(store.responses) == 2
     with pytest.raises(ImportRefused) as caught:  # the first clerk cannot be the second of her own forms
-        service.import_file(A, "P01", "L001", forms_csv(rows(4) + [{**rows(1)[0], "c1": "5"}]), "a2.csv")
+        service.import_file(A, "P01", "L001", forms_csv([*rows(4), {**rows(1)[0], "c1": "5"}]), "a2.csv")
     assert caught.value.details[0]["row"] == 3 and caught.value.details[0]["column"] == "form_number"
 
 
 def test_an_xlsx_import_reads_cells_as_text_and_checks_the_header(world):
     from openpyxl import Workbook
 
-    service, store, _ = world
+    service, _store, _ = world
     book = Workbook()
     sheet = book.active
     sheet.append(["form_number", "c1", "c2", "c3", "c4", "cx"])
