@@ -33,15 +33,7 @@ PAR_VARIABLES = {
 }
 
 
-TABLES = {
-    "SurveysTable",
-    "ResponsesTable",
-    "AggregatesTable",
-    "AuditTable",
-    "AgenciesTable",
-    "RevocationsTable",
-    "FieldworkTable",
-}
+TABLES = {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable", "RevocationsTable", "FieldworkTable"}
 
 
 @pytest.fixture(scope="module")
