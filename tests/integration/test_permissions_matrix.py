@@ -59,6 +59,11 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     # sampling: a JSON body is not a frame file (415); a design without a size is refused (422)
     "upload_sampling_frame": (lambda agency: {}, 415),
     "draw_sample": (lambda agency: {}, 422),
+    # paper entry: bodies refused after the permission; the walk's form (WALK/1) has one entry, nothing to resolve
+    "open_paper_batch": (lambda agency: {}, 400),
+    "enter_paper_form": (lambda agency: {}, 400),
+    "resolve_paper_form": (lambda agency: {}, 400),
+    "import_paper_forms": (lambda agency: {}, 415),
 }
 CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
@@ -87,6 +92,10 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_surveys_create": (lambda agency: {}, 400),  # neither a file nor a definition
     "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_sampling_change": (lambda agency: {"action": "nothing"}, 400),
+    "admin_paper_open": (lambda agency: {}, 400),  # no batch number
+    "admin_paper_enter": (lambda agency: {}, 400),  # no form number
+    "admin_paper_import": (lambda agency: {}, 400),  # no file
+    "admin_paper_resolve": (lambda agency: {}, 409),  # WALK/1 is not waiting for a resolution
 }
 
 
@@ -166,14 +175,25 @@ def _a_sample_to_read(live_stack: Any) -> None:
 SAMPLE: dict[str, str] = {}
 
 
+@pytest.fixture(autouse=True)
+def _a_paper_batch_to_read(live_stack: Any) -> None:
+    """Routes that name a paper batch and form walk WALK/1 of both walked agencies (tests/integration/test_paper.py)."""
+    from tests.integration.test_paper import ensure_walk_batch
+
+    for agency in ("P01", OUT_OF_SCOPE):
+        ensure_walk_batch(agency)
+
+
 def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
     from tests.integration.test_channels import COUNTER
+    from tests.integration.test_paper import WALK_BATCH
     from tests.integration.test_sampling import YEAR
 
     url = (
         path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"])).replace("{version}", "1")
     )
     url = url.replace("{year}", str(YEAR)).replace("{sample_id}", SAMPLE.get("id", ""))
+    url = url.replace("{batch}", WALK_BATCH).replace("{form_number}", "1")
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:
