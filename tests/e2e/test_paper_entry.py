@@ -77,3 +77,57 @@ def test_two_clerks_key_a_paper_form_with_the_keyboard_only(browser, live_stack,
     expect(second.locator("[role=status].intro")).to_contain_text("hai lần nhập khớp nhau")
     expect(second.locator("tr[data-form='5']")).to_contain_text("Khớp — đã tạo phiếu")
     assert not page_errors, page_errors
+
+
+def test_the_entry_and_resolve_screens_pass_axe_and_a_third_clerk_resolves_by_keyboard(
+    browser, live_stack, page_errors
+):
+    from chalicelib.api.session import SESSION_COOKIE
+    from tests.e2e.test_accessibility import _problems
+    from tests.integration.test_authoring import call
+    from tests.shared.paper_forms import good_answers
+
+    ensure_paper_survey()
+    batch = "R" + secrets.token_hex(3).upper()
+    api = f"/admin/api/paper/P01/batches/{batch}"
+    status, _, _ = call(
+        live_stack,
+        "POST",
+        "/admin/api/paper/P01/batches",
+        "nhaplieu.hanoi",
+        {"batch": batch, "survey_id": SURVEY, "survey_version": 1},
+    )
+    assert status == 201
+    call(live_stack, "POST", f"{api}/forms", "nhaplieu.hanoi", {"form_number": "3", "answers": good_answers(3)})
+    call(
+        live_stack,
+        "POST",
+        f"{api}/forms",
+        "nhaplieu2.hanoi",
+        {"form_number": "3", "answers": {**good_answers(3), "c2": "32"}},
+    )
+
+    context = browser.new_context(locale="vi-VN", viewport={"width": 768, "height": 1024})
+    host = live_stack.api_url.split("//")[1].split(":")[0]
+    cookie = live_stack.idp.issue("nhaplieu3.hanoi")
+    context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "domain": host, "path": "/admin"}])
+    page = context.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    base = f"{live_stack.api_url}/admin/paper/P01/batches/{batch}"
+    failures = {}
+    for path in ("/admin/paper/P01", f"/admin/paper/P01/batches/{batch}", f"/admin/paper/P01/batches/{batch}/forms/3"):
+        answer = page.goto(f"{live_stack.api_url}{path}")
+        assert answer is not None and answer.status == 200, path
+        found = _problems(page)
+        if found:
+            failures[path] = found
+    assert not failures, failures
+
+    expect(page.locator("#side-by-side tr.diff")).to_contain_text("23")  # entry 1's age beside entry 2's 32
+    expect(page.locator("#a-c2")).to_be_focused()  # the agreed answers are filled in; the differing one waits
+    page.keyboard.type("23")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"{base}?saved=3&state=resolved")
+    expect(page.locator("tr[data-form='3']")).to_contain_text("Đã đối chiếu")
+    context.close()
+    assert not page_errors, page_errors

@@ -117,6 +117,7 @@ form.addEventListener('submit', e => {
   if (bad.length) { e.preventDefault(); input(bad[0]).focus(); }
 });
 apply();
-const first = form.querySelector('.bad input') || document.getElementById('form_number') || order()[0];
+const first = form.querySelector('.bad input') || document.getElementById('form_number') ||
+  order().find(i => !i.value) || order()[0]; // on the resolve page: the first box still to decide
 if (first) first.focus();
 })();
