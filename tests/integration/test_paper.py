@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 
@@ -36,10 +37,8 @@ def ensure_walk_batch(agency: str) -> None:
         return
     clerk = Principal(f"walk-clerk-{agency}", "Walk", (Grant("data_entry", agency),))
     service = wiring.paper_service()
-    try:
+    with contextlib.suppress(BatchExists):
         service.open_batch(clerk, agency, {"batch": WALK_BATCH, "survey_id": SURVEY, "survey_version": 1})
-    except BatchExists:
-        pass
     service.enter(clerk, agency, WALK_BATCH, {"form_number": "1", "answers": good_answers(1)})
     _READY[agency] = True
 

@@ -219,3 +219,26 @@ def test_duplicate_form_numbers_in_a_file_are_refused(world):
     with pytest.raises(ImportRefused) as caught:
         service.import_file(A, "P01", "L001", forms_csv(rows(5, 5)), "dup.csv")
     assert caught.value.details[0]["row"] == 3 and "trùng" in caught.value.details[0]["message"]
+
+
+def test_the_entry_screen_follows_the_paper_and_reads_back_what_it_shows():
+    from chalicelib.domain.survey import Survey
+    from chalicelib.web.paper_admin import entry_fields, from_form, keyed
+
+    survey = Survey.from_definition(paper_definition())
+    fields = entry_fields(survey)
+    assert [f.number for f in fields] == ["c1", "c2", "c3", "c4", "c5"]
+    assert [c for c, _ in fields[0].codes] == ["1", "2", "3", "4", "5", "9"]
+    assert [c for c, _ in fields[2].codes] == ["1", "2"]  # printed Có / Không
+    posted = {"a.c1": ["3"], "a.c2": ["45"], "a.c3": ["2"], "a.c5": [" "], "csrf": ["x"]}
+    assert from_form(fields, posted) == {"c1": "3", "c2": "45", "c3": "no"}
+    assert keyed(fields, {"c1": "3", "c2": 45, "c3": "no"}) == {"c1": "3", "c2": "45", "c3": "2"}
+
+
+def test_a_yes_no_question_takes_its_printed_codes_in_a_file(world):
+    service, store, _ = world
+    table = [{"form_number": "21", "c1": "1", "c2": "30", "c3": "1", "c4": "5"}]
+    service.import_file(A, "P01", "L001", forms_csv(table), "a.csv")
+    report = service.import_file(B, "P01", "L001", forms_csv([{**table[0], "c3": "yes"}]), "b.csv")
+    assert report["forms"][0]["state"] == "agreed"
+    assert store.responses[report["forms"][0]["response_id"]].answers["c3"] == "yes"
