@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.catalog import CatalogService
     from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
+    from chalicelib.domain.field_progress import ProgressService
+    from chalicelib.domain.fieldwork import DeviceTokens, FieldworkService
     from chalicelib.domain.paper import PaperEntryService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.store.agencies import AgencySettingsRepository
     from chalicelib.store.aggregates import AggregateRepository
     from chalicelib.store.audit import AuditRepository
+    from chalicelib.store.fieldwork import FieldworkRepository
     from chalicelib.store.objects import ObjectStore
     from chalicelib.store.responses import ResponseRepository
     from chalicelib.store.revocations import RevocationRepository
@@ -324,6 +327,48 @@ def sampling_service() -> SamplingService:
 
 
 @cache
+def fieldwork_repository() -> FieldworkRepository:
+    from chalicelib.store.fieldwork import FieldworkRepository
+
+    return FieldworkRepository()
+
+
+@cache
+def field_device_tokens() -> DeviceTokens:
+    """Enumerators' device tokens: a key derived for this purpose; an account's access change ends them."""
+    from chalicelib.domain.fieldwork import KEY_PURPOSE, DeviceTokens
+    from chalicelib.store.secrets import console_keys
+
+    return DeviceTokens(lambda: console_keys(KEY_PURPOSE), revocations().revoked_at)
+
+
+@cache
+def fieldwork_service() -> FieldworkService:
+    """Assignments and household visits (docs/FIELDWORK.md): the fieldwork table, the responses table."""
+    from chalicelib.contracts import validator
+    from chalicelib.domain.fieldwork import FieldworkService
+
+    return FieldworkService(
+        store=fieldwork_repository(),
+        samples=sampling_service().sample,
+        catalog=surveys(),
+        checker=submission_service(),
+        directory=identity_directory(),
+        recorder=audit(),
+        responses_table=settings().responses_table,
+        visit_validator=validator("field-visit"),
+        assignment_validator=validator("field-assignment"),
+    )
+
+
+@cache
+def progress_service() -> ProgressService:
+    from chalicelib.domain.field_progress import ProgressService
+
+    return ProgressService(fieldwork_repository())
+
+
+@cache
 def paper_service() -> PaperEntryService:
     """Paper forms keyed twice by clerks (fieldwork table, paper# families); responses in the same transaction."""
     from chalicelib.domain.paper import PaperEntryService
@@ -342,7 +387,7 @@ def paper_service() -> PaperEntryService:
     hasher = IdentifierHasher.from_source(current_key)
     return PaperEntryService(
         catalog=surveys(),
-        store=PaperRepository(),
+        store=PaperRepository(fieldwork_repository()),
         audit=audit(),
         hasher=hasher,
         hmac_key_id=lambda: hasher.key_id,

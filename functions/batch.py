@@ -62,6 +62,26 @@ def read_prefix(event: dict[str, Any], read: Callable[[ResponseChange], T]) -> S
     return StreamBatch(items, sequences)
 
 
+def read_images(event: dict[str, Any]) -> StreamBatch[tuple[str, dict[str, Any] | None]]:
+    """Each record as (event name, its new image as plain Python) for tables other than the responses'."""
+    from chalicelib.streams import to_plain
+
+    records = list(DynamoDBStreamEvent(event).records)
+    sequences = [str(r.dynamodb.sequence_number) if r.dynamodb else "" for r in records]
+    items: list[tuple[str, dict[str, Any] | None]] = []
+    for sequence, record in zip(sequences, records, strict=True):
+        try:
+            event_name = record.event_name
+            name = event_name.name if event_name is not None else ""
+            new = record.dynamodb.new_image if record.dynamodb else None
+            items.append((str(name), to_plain(dict(new)) if new else None))
+        except Exception:
+            logger.exception("unreadable stream record", extra={"sequence": sequence})
+            metrics.add_metric(name="PoisonRecords", unit="Count", value=1)
+            return StreamBatch(items, sequences, sequence)
+    return StreamBatch(items, sequences)
+
+
 def read_changes(event: dict[str, Any]) -> StreamBatch[ResponseChange]:
     return read_prefix(event, _as_is)
 

@@ -36,6 +36,8 @@ EMBEDDED = (
     ("agency-settings", "AgencySettings_", "AgencySettingsChange"),
     ("survey-authoring", "SurveyAuthoring_", None),  # its parts are the bodies: SurveyAuthoring_publish, ...
     ("sampling", "Sampling_", None),  # its parts are the bodies: Sampling_design
+    ("field-visit", "FieldVisit_", "FieldVisit"),
+    ("field-assignment", "FieldAssignment_", "FieldAssignment"),
     ("paper", "Paper_", None),  # its parts are the bodies: Paper_batch, Paper_entry, Paper_resolution
 )
 

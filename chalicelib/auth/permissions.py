@@ -99,6 +99,14 @@ PERMISSIONS: dict[str, Permission] = {
             {"system_admin", "survey_manager", "analyst"},
             national_only=True,
         ),
+        # Direct surveys: a province's field manager (its agency administrator) assigns the province's
+        # enumerators to villages of the sample; national survey managers reach every province.
+        _p(
+            "fieldwork.manage",
+            "Assign enumerators to sampled villages and follow field progress (an agency grant: its province)",
+            {"system_admin", "survey_manager", "agency_admin"},
+        ),
+        _p("field.collect", "Collect direct-survey interviews on a linked device (enumerators)", {"enumerator"}),
     )
 }
 

@@ -122,7 +122,11 @@ class Response:
             raise MalformedResponse(f"response {item.get('response_id')!r} is malformed: {exc!r}") from exc
 
     def duration_seconds(self) -> float | None:
-        """Completion time: the client's own clock at both ends when it sent both, else received − started."""
+        """Completion time: a field device's monotonic active time when it sent one (changing the phone's clock
+        cannot alter it), else the client's own clock at both ends when it sent both, else received − started."""
+        active = self.paradata.get("duration_ms")
+        if isinstance(active, int | float) and not isinstance(active, bool) and active >= 0:
+            return float(active) / 1000.0
         started = self.paradata.get("started_at")
         if not started:
             return None

@@ -99,6 +99,8 @@ class IdentifierHasher:
 
 
 JSON_TYPES = ("application/json",)
+# Direct surveys' channels: an enumerator's device (fieldwork.py) or a clerk's entry, never the public route
+DIRECT_CHANNELS = ("field", "paper")
 _PROVINCE, _COMMUNE = re.compile(r"^[0-9]{2}$"), re.compile(r"^[0-9]{5}$")  # the envelope's patterns
 # No contract nests deeper than a few levels (a submission: object > answers > list > value). Deeper
 # bodies are refused before anything recursive sees them: json.loads, the schema validators (uniqueItems
@@ -170,6 +172,10 @@ class SubmissionService:
         return parse_json_object(raw, content_type or "application/json", self._max_body)
 
     def submit(self, survey_id: str, body: dict[str, Any], client: ClientInfo) -> Receipt:
+        if body.get("channel") in DIRECT_CHANNELS:
+            from chalicelib.domain.fieldwork import ChannelNeedsCredentials
+
+            raise ChannelNeedsCredentials(field="/channel")
         version = body.get("survey_version")
         # bool is an int in Python, and a DynamoDB number has at most 38 digits: anything else is the schema's to reject
         pinned = version if isinstance(version, int) and not isinstance(version, bool) and 0 < version < 10**9 else None
@@ -185,6 +191,22 @@ class SubmissionService:
         if existing is None or existing.content_hash != response.content_hash:
             raise ResponseIdConflict(field="/id")
         return self._receipt(existing, created=False)
+
+    # --- what direct surveys (fieldwork.py, paper entry) share with the public route ------------------
+    def validate(self, survey: Survey, body: dict[str, Any]) -> None:
+        """An envelope (id, answers, channel, province, commune) against the survey version's rules."""
+        self._validate(survey, body)
+
+    def answers_of(self, survey: Survey, raw: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """Validated answers as stored (texts NFC and trimmed, personal data only as keyed hashes)."""
+        return _clean_answers(survey, raw, self._hasher)
+
+    def hash_identifier(self, kind: str, value: str) -> str:
+        return self._hasher(kind, value)
+
+    @property
+    def key_id(self) -> str:
+        return self._hasher.key_id
 
     def _validate(self, survey: Survey, body: dict[str, Any]) -> None:
         """The published contract decides; when it refuses, the survey's own check says why in words."""
@@ -216,20 +238,7 @@ class SubmissionService:
                 raise InvalidSubmission(problems[0].message_vi, problems[0].message_en, field=problems[0].field)
 
     def _to_response(self, survey: Survey, body: dict[str, Any], client: ClientInfo, now: datetime) -> Response:
-        answers: dict[str, Any] = {}
-        identifiers: dict[str, str] = {}
-        for key, value in body["answers"].items():
-            item = survey.item(key)
-            if item is not None and item.personal_data:
-                if value.strip():
-                    identifiers[key] = self._hasher(key, value)
-                continue
-            if isinstance(value, str) and (item is None or item.kind == "text"):
-                text = unicodedata.normalize("NFC", value).strip()
-                if text:
-                    answers[key] = text
-            elif value != []:
-                answers[key] = value
+        answers, identifiers = _clean_answers(survey, body["answers"], self._hasher)
         for kind, value in (body.get("contact") or {}).items():
             identifiers[kind] = self._hasher(kind, value)
         if client.source_ip:
@@ -273,6 +282,24 @@ class SubmissionService:
     @staticmethod
     def _receipt(response: Response, created: bool) -> Receipt:
         return Receipt(response.response_id, response.survey_id, response.survey_version, response.received_at, created)
+
+
+def _clean_answers(survey: Survey, raw: Any, hasher: IdentifierHasher) -> tuple[dict[str, Any], dict[str, str]]:
+    answers: dict[str, Any] = {}
+    identifiers: dict[str, str] = {}
+    for key, value in raw.items():
+        item = survey.item(key)
+        if item is not None and item.personal_data:
+            if value.strip():
+                identifiers[key] = hasher(key, value)
+            continue
+        if isinstance(value, str) and (item is None or item.kind == "text"):
+            text = unicodedata.normalize("NFC", value).strip()
+            if text:
+                answers[key] = text
+        elif value != []:
+            answers[key] = value
+    return answers, identifiers
 
 
 def content_hash(body: dict[str, Any]) -> str:

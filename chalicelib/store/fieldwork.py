@@ -18,16 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from chalicelib.domain.fieldwork import TransactionConflict
 from chalicelib.settings import settings
 from chalicelib.store.aws import client
-
-
-class TransactionConflict(Exception):
-    """A condition of a transaction failed; reasons[i] is the i-th item's cancellation code ('None' if fine)."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(", ".join(reasons))
-        self.reasons = reasons
 
 
 def _serializer() -> Any:

@@ -12,7 +12,9 @@ import time
 from chalicelib.settings import settings
 from chalicelib.store.aws import client
 
-KEEP_SECONDS = 24 * 3600  # longer than any token's lifetime (ID and access tokens: 60 minutes)
+# Longer than any token's lifetime: ID and access tokens live 60 minutes, enumerators' device tokens
+# 30 days (chalicelib/domain/fieldwork.py), so an account's access change must be remembered 31.
+KEEP_SECONDS = 31 * 24 * 3600
 
 
 class RevocationRepository:

@@ -30,6 +30,8 @@ CONSOLE_PAGES = [
     "/admin/surveys/sipas-2026",
     "/admin/surveys/sipas-2026/versions/1/preview",
     "/admin/sampling",
+    "/admin/fieldwork",
+    "/admin/fieldwork?province=01",
 ]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -61,8 +63,18 @@ def long_audit_entry(live_stack: Any) -> None:
     wiring.agency_service().set_embed_origins(actor, "P79", origins, current.version, "2026-11-23T00:00:00Z")
 
 
+@pytest.fixture(scope="module")
+def fieldwork(live_stack: Any) -> None:
+    """The fieldwork pages with a sample, an assignment and its villages' rows to walk."""
+    from tests.integration.test_fieldwork import assigned
+
+    assigned(live_stack)
+
+
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_citizen_and_console_pages_pass_axe_on_a_laptop_and_a_tablet(browser, live_stack, long_audit_entry, viewport):
+def test_citizen_and_console_pages_pass_axe_on_a_laptop_and_a_tablet(
+    browser, live_stack, long_audit_entry, fieldwork, viewport
+):
     context = browser.new_context(locale="vi-VN", viewport=VIEWPORTS[viewport])
     host = live_stack.api_url.split("//")[1].split(":")[0]
     context.add_cookies(

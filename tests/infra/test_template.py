@@ -33,7 +33,15 @@ PAR_VARIABLES = {
 }
 
 
-TABLES = {"SurveysTable", "ResponsesTable", "AggregatesTable", "AuditTable", "AgenciesTable", "RevocationsTable", "FieldworkTable"}
+TABLES = {
+    "SurveysTable",
+    "ResponsesTable",
+    "AggregatesTable",
+    "AuditTable",
+    "AgenciesTable",
+    "RevocationsTable",
+    "FieldworkTable",
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +72,15 @@ def test_cfn_lint_finds_no_errors_or_warnings() -> None:
 
 def test_stream_workers_report_failures_bisect_retry_boundedly_and_keep_what_fails(template: dict[str, Any]) -> None:
     events = _stream_events(template)
-    assert sorted(name for name, _ in events) == ["AggregateFunction", "ArchiveFunction", "ScreenFunction"]
+    assert sorted(name for name, _ in events) == [
+        "AggregateFunction",
+        "ArchiveFunction",
+        "FieldProgressFunction",
+        "ScreenFunction",
+    ]
     for name, props in events:
-        assert props["Stream"] == {"Fn::GetAtt": ["ResponsesTable", "StreamArn"]}, name
+        table = "FieldworkTable" if name == "FieldProgressFunction" else "ResponsesTable"
+        assert props["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}, name
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
         assert props["BisectBatchOnFunctionError"] is True, name
         assert 0 <= props["MaximumRetryAttempts"] <= 10, name
@@ -88,6 +102,7 @@ def test_functions_share_the_runtime_environment(template: dict[str, Any]) -> No
         "ScreenFunction",
         "AggregateFunction",
         "ArchiveFunction",
+        "FieldProgressFunction",
         "ReportsFunction",
         "ReconcileFunction",
         "RetentionFunction",
@@ -185,7 +200,7 @@ def test_dlq_is_encrypted_kept_14_days_and_alarmed(template: dict[str, Any]) -> 
     assert dlq["SqsManagedSseEnabled"] is True
     alarms = _of_type(template, "AWS::CloudWatch::Alarm")
     assert any(a["Properties"]["Namespace"] == "AWS/SQS" and "WorkerDLQ" in references(a) for a in alarms.values())
-    for fn in ("ScreenFunction", "AggregateFunction", "ArchiveFunction"):
+    for fn in ("ScreenFunction", "AggregateFunction", "ArchiveFunction", "FieldProgressFunction"):
         metrics = {a["Properties"]["MetricName"] for a in alarms.values() if fn in references(a)}
         assert metrics == {"Errors", "IteratorAge"}, fn
     # the sign-in trigger and the scheduled jobs alarm on errors too

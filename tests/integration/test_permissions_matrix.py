@@ -59,6 +59,9 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     # sampling: a JSON body is not a frame file (415); a design without a size is refused (422)
     "upload_sampling_frame": (lambda agency: {}, 415),
     "draw_sample": (lambda agency: {}, 422),
+    # fieldwork: an assignment without villages is refused by validation (422); a device link is created
+    "assign_enumerator": (lambda agency: {}, 422),
+    "link_field_device": (lambda agency: {}, 201),
     # paper entry: bodies refused after the permission; the walk's form (WALK/1) has one entry, nothing to resolve
     "open_paper_batch": (lambda agency: {}, 400),
     "enter_paper_form": (lambda agency: {}, 400),
@@ -92,6 +95,7 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_surveys_create": (lambda agency: {}, 400),  # neither a file nor a definition
     "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_sampling_change": (lambda agency: {"action": "nothing"}, 400),
+    "admin_fieldwork_assign": (lambda agency: {}, 400),  # no enumerator named
     "admin_paper_open": (lambda agency: {}, 400),  # no batch number
     "admin_paper_enter": (lambda agency: {}, 400),  # no form number
     "admin_paper_import": (lambda agency: {}, 400),  # no file
@@ -198,7 +202,7 @@ def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:
         url = url.replace("{username}", ACCOUNT_OF[agency][0])
-    return url
+    return url.replace("{username}", "dieutra.hanoi")  # an assignment names the seeded enumerator
 
 
 def _cases(stack: Any, registry: dict[str, Any], examples: dict[str, tuple[Any, int]], console: bool) -> list[Any]:

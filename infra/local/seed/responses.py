@@ -189,7 +189,7 @@ class _Generator:
         answers = self.survey.reachable(self._answers(kind, province.code, commune))
 
         submitted = self._submitted_at()
-        seconds = self._duration(kind, channel)
+        seconds = self._duration(kind)
         started = submitted - timedelta(seconds=seconds)
         ms = (submitted - EPOCH) // timedelta(milliseconds=1)  # exact integer, unlike float timestamp()
         submission_id = str(ULID.from_bytes(ms.to_bytes(6, "big") + rng.randbytes(10)))
@@ -200,8 +200,6 @@ class _Generator:
             "page_ms": self._page_ms(seconds),
             "client": CLIENT,
         }
-        if channel == "field":
-            paradata["enumerator"] = f"dtv-{province.code}-{rng.randint(1, 40):03d}"
         if channel == "widget":
             paradata["embed_origin"] = FOREIGN_ORIGIN if rng.random() < 0.05 else rng.choice(ALLOWED_ORIGINS)
 
@@ -214,7 +212,7 @@ class _Generator:
             "commune": commune.code,
             "paradata": paradata,
         }
-        contact = self._contact(kind, channel)
+        contact = self._contact(kind)
         if contact:
             payload["contact"] = contact
         if kind == "bot":
@@ -225,17 +223,17 @@ class _Generator:
         if kind == "bot":
             return "web" if self.rng.random() < 0.7 else "widget"
         draw = self.rng.random()
-        return "web" if draw < 0.72 else "widget" if draw < 0.90 else "field"
+        # Field interviews come through the enumerators' app (chalicelib/domain/fieldwork.py), not this route
+        return "web" if draw < 0.80 else "widget"
 
-    def _contact(self, kind: str, channel: str) -> dict[str, str]:
+    def _contact(self, kind: str) -> dict[str, str]:
         rng = self.rng
         contact: dict[str, str] = {}
-        if channel != "field":
-            if self.devices and rng.random() < 0.02:
-                contact["device_id"] = rng.choice(self.devices)  # same browser submitting again
-            else:
-                contact["device_id"] = rng.randbytes(16).hex()
-                self.devices.append(contact["device_id"])
+        if self.devices and rng.random() < 0.02:
+            contact["device_id"] = rng.choice(self.devices)  # same browser submitting again
+        else:
+            contact["device_id"] = rng.randbytes(16).hex()
+            self.devices.append(contact["device_id"])
         if kind != "bot" and rng.random() < 0.08:
             contact["phone"] = "0" + rng.choice("35789") + "".join(rng.choice("0123456789") for _ in range(8))
         return contact
@@ -250,7 +248,7 @@ class _Generator:
             if rng.random() < (1.0 if 7 <= local_hour <= 22 else 0.12):
                 return moment
 
-    def _duration(self, kind: str, channel: str) -> float:
+    def _duration(self, kind: str) -> float:
         rng = self.rng
         if kind == "bot":
             return rng.uniform(4.0, 15.0)
@@ -258,8 +256,7 @@ class _Generator:
             return rng.uniform(20.0, 60.0)
         if kind == "straightliner":
             return rng.uniform(330.0, 720.0)
-        median = 780.0 if channel == "field" else 600.0
-        return min(1200.0, max(360.0, rng.lognormvariate(math.log(median), 0.3)))
+        return min(1200.0, max(360.0, rng.lognormvariate(math.log(600.0), 0.3)))
 
     def _page_ms(self, seconds: float) -> dict[str, int]:
         rng = self.rng
