@@ -41,7 +41,9 @@ def seed_fieldwork(definition: dict[str, Any], year: int = 2026) -> dict[str, in
         if v["commune_code"] in hanoi
     ][:3]
     fieldwork = wiring.fieldwork_service()
-    assignment = fieldwork.assign(manager, year, sample_id, ENUMERATOR, {"survey_id": definition["id"], "villages": villages})
+    assignment = fieldwork.assign(
+        manager, year, sample_id, ENUMERATOR, {"survey_id": definition["id"], "villages": villages}
+    )
 
     rng = random.Random(year)  # noqa: S311 - demo data, reproducible
     device = DeviceIdentity(ENUMERATOR, "Điều tra viên Hà Nội", "P01", 0.0, 0.0)
