@@ -19,6 +19,8 @@ from chalicelib.api.fieldwork import fieldwork_api
 from chalicelib.api.fieldwork_pages import fieldwork_pages
 from chalicelib.api.locations import location_pages
 from chalicelib.api.officials import officials_api
+from chalicelib.api.paper import paper_api
+from chalicelib.api.paper_pages import paper_pages
 from chalicelib.api.public import public_api
 from chalicelib.api.sampling import sampling_api
 from chalicelib.api.sampling_pages import sampling_pages
@@ -40,6 +42,8 @@ app.register_blueprint(location_pages)  # agencies' counters, offices and pages 
 app.register_blueprint(channel_pages)  # QR codes, counters' posters, share cards
 app.register_blueprint(sampling_api)  # direct surveys' sampling: frames, draws, exports (officials' API)
 app.register_blueprint(sampling_pages)  # the console's sampling page
+app.register_blueprint(paper_api)  # clerks' paper-form entry: batches, double entry, resolve, import (officials' API)
+app.register_blueprint(paper_pages)  # the console's paper-entry screens
 app.register_blueprint(fieldwork_api)  # direct surveys in the field: assignments, progress, the devices' API
 app.register_blueprint(fieldwork_pages)  # the console's fieldwork page: progress and assignments
 app.register_blueprint(field_app)  # the enumerators' offline field app: shell, worker, manifest, device linking

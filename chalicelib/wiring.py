@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.field_progress import ProgressService
     from chalicelib.domain.fieldwork import DeviceTokens, FieldworkService
+    from chalicelib.domain.paper import PaperEntryService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
     from chalicelib.domain.reports import ReportService
@@ -368,6 +369,33 @@ def progress_service() -> ProgressService:
 
 
 @cache
+def paper_service() -> PaperEntryService:
+    """Paper forms keyed twice by clerks (fieldwork table, paper# families); responses in the same transaction."""
+    from chalicelib.domain.paper import PaperEntryService
+    from chalicelib.domain.submissions import IdentifierHasher
+    from chalicelib.reference.geography import load_geography
+    from chalicelib.store.paper import PaperRepository
+    from chalicelib.store.secrets import keyring
+
+    def current_key() -> tuple[str, bytes]:
+        keys = keyring()
+        return keys.current_id, keys.current
+
+    def provinces(geography: str) -> list[str]:
+        return [p.code for p in load_geography(geography).provinces]
+
+    hasher = IdentifierHasher.from_source(current_key)
+    return PaperEntryService(
+        catalog=surveys(),
+        store=PaperRepository(fieldwork_repository()),
+        audit=audit(),
+        hasher=hasher,
+        hmac_key_id=lambda: hasher.key_id,
+        provinces=provinces,
+    )
+
+
+@cache
 def channel_service() -> ChannelService:
     from chalicelib.domain.channels import ChannelService
 
@@ -409,6 +437,7 @@ def reset() -> None:
         authoring_service,
         channel_service,
         sampling_service,
+        paper_service,
         counting_service,
         lake_archive,
         reconcile_service,

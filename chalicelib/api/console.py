@@ -293,6 +293,10 @@ def _nav(principal: Principal) -> dict[str, Any]:
         "sampling": principal.can("sampling.manage", None),
         "fieldwork": principal.can("fieldwork.manage", OWN),
         "field_device": principal.can("field.collect", OWN),  # an enumerator links their phone to the field app
+        # paper entry is an agency's own: a clerk's link goes to their agency's batches
+        "paper_agency": principal.agency
+        if principal.agency and principal.can("paper.review", principal.agency)
+        else None,
     }
 
 

@@ -38,6 +38,7 @@ EMBEDDED = (
     ("sampling", "Sampling_", None),  # its parts are the bodies: Sampling_design
     ("field-visit", "FieldVisit_", "FieldVisit"),
     ("field-assignment", "FieldAssignment_", "FieldAssignment"),
+    ("paper", "Paper_", None),  # its parts are the bodies: Paper_batch, Paper_entry, Paper_resolution
 )
 
 

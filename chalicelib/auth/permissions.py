@@ -73,6 +73,11 @@ PERMISSIONS: dict[str, Permission] = {
         ),
         _p("response.review", "Review flagged responses and change their status", {"system_admin", "reviewer"}),
         _p("response.enter", "Enter paper and field responses", {"data_entry", "enumerator"}),
+        _p(
+            "paper.review",
+            "See paper-entry batches and resolve double-entry mismatches (a third clerk, neither of the form's two)",
+            {"system_admin", "survey_manager", "data_entry"},
+        ),
         _p("microdata.read", "Export microdata of a scope", {"system_admin", "analyst"}),
         _p(
             "agency.manage",

@@ -7,6 +7,7 @@ Families (the services own their keys; this adapter only reads and writes plain 
     visit#<visit_id>            -                           one household visit (any outcome); the stream counts it
     progress#<year>#<sample_id> all | province#.. | village#.. | enum#..   progress counters (field_progress.py)
     mark#<visit_id>             -                           a visit counted into progress (exactly once)
+    paper#...                   (see chalicelib/domain/paper.py) paper forms: batches, entries, resolutions
 
 Writes that must happen together (a completed interview's visit and its response) go in one
 TransactWriteItems; a failed condition becomes `TransactionConflict` with the reasons per item.

@@ -27,6 +27,7 @@ STATIC_TYPES = {
     "frame.js": "text/javascript; charset=utf-8",
     "field.js": "text/javascript; charset=utf-8",  # the enumerators' offline app (chalicelib/web/field_app.py)
     "field.css": "text/css; charset=utf-8",
+    "paper.js": "text/javascript; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",  # loaded by agencies' sites by a fixed URL: not immutable
 }
 VN_TIME = timezone(timedelta(hours=7), "ICT")

@@ -59,6 +59,9 @@ SEED_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("bientap.hanoi", "Biên tập Hà Nội", "agency_editor", "P01"),
     ("traloi.hanoi", "Trả lời hỏi đáp Hà Nội", "answerer", "P01"),
     ("nhaplieu.hanoi", "Nhập liệu Hà Nội", "data_entry", "P01"),
+    # a second and a third clerk: paper forms are keyed twice by two people, a mismatch resolved by a third
+    ("nhaplieu2.hanoi", "Nhập liệu Hà Nội 2", "data_entry", "P01"),
+    ("nhaplieu3.hanoi", "Nhập liệu Hà Nội 3", "data_entry", "P01"),
     ("dieutra.hanoi", "Điều tra viên Hà Nội", "enumerator", "P01"),
     ("kiemsoat", "Kiểm soát phiếu", "reviewer", "national"),
     ("thamdinh", "Thẩm định CCHC", "appraiser", "national"),

@@ -62,6 +62,11 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     # fieldwork: an assignment without villages is refused by validation (422); a device link is created
     "assign_enumerator": (lambda agency: {}, 422),
     "link_field_device": (lambda agency: {}, 201),
+    # paper entry: bodies refused after the permission; the walk's form (WALK/1) has one entry, nothing to resolve
+    "open_paper_batch": (lambda agency: {}, 400),
+    "enter_paper_form": (lambda agency: {}, 400),
+    "resolve_paper_form": (lambda agency: {}, 400),
+    "import_paper_forms": (lambda agency: {}, 415),
 }
 CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
@@ -91,6 +96,10 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_sampling_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_fieldwork_assign": (lambda agency: {}, 400),  # no enumerator named
+    "admin_paper_open": (lambda agency: {}, 400),  # no batch number
+    "admin_paper_enter": (lambda agency: {}, 400),  # no form number
+    "admin_paper_import": (lambda agency: {}, 400),  # no file
+    "admin_paper_resolve": (lambda agency: {}, 409),  # WALK/1 is not waiting for a resolution
 }
 
 
@@ -170,14 +179,25 @@ def _a_sample_to_read(live_stack: Any) -> None:
 SAMPLE: dict[str, str] = {}
 
 
+@pytest.fixture(autouse=True)
+def _a_paper_batch_to_read(live_stack: Any) -> None:
+    """Routes that name a paper batch and form walk WALK/1 of both walked agencies (tests/integration/test_paper.py)."""
+    from tests.integration.test_paper import ensure_walk_batch
+
+    for agency in ("P01", OUT_OF_SCOPE):
+        ensure_walk_batch(agency)
+
+
 def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
     from tests.integration.test_channels import COUNTER
+    from tests.integration.test_paper import WALK_BATCH
     from tests.integration.test_sampling import YEAR
 
     url = (
         path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"])).replace("{version}", "1")
     )
     url = url.replace("{year}", str(YEAR)).replace("{sample_id}", SAMPLE.get("id", ""))
+    url = url.replace("{batch}", WALK_BATCH).replace("{form_number}", "1")
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:

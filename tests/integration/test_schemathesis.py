@@ -125,6 +125,21 @@ def feedback(api_schema: Any) -> FeedbackSources:
     return FeedbackSources(constants_value_source=make_constants_value_source(api_schema))
 
 
+def _swapped_into_validity(case: Any, failure: Any) -> bool:
+    """A case generated as invalid only for its survey id (and unknown query names) that the hook below made valid
+    by swapping the real survey in: public routes accept unknown query names by design (chalicelib/api/operations),
+    so its acceptance is right. Which cases those are depends on the document's constants, i.e. on every route."""
+    if failure.title != "Schema-violating request accepted" or (case.path_parameters or {}).get("survey_id") != SURVEY:
+        return False
+    invalid = [line.strip() for line in failure.message.splitlines() if line.strip().startswith("- ")]
+    return bool(invalid) and all(
+        line.startswith(
+            ("- path: violates `pattern` at /properties/survey_id", "- query: violates `additionalProperties`")
+        )
+        for line in invalid
+    )
+
+
 @pytest.mark.parametrize("label", _operations())
 def test_operation_never_fails_on_the_server_and_answers_as_documented(
     api_schema: Any, feedback: FeedbackSources, label: str
@@ -150,6 +165,8 @@ def test_operation_never_fails_on_the_server_and_answers_as_documented(
                     and failure.title == "Schema-valid request rejected"
                     and response.status_code in (400, 422)
                 ):
+                    continue
+                if _swapped_into_validity(case, failure):
                     continue
                 failures.setdefault((failure.title, response.status_code), group.message)
 

@@ -457,3 +457,34 @@ class FakeSurveyVersions:
             self.items[key] = copy.deepcopy(record)
 
         return FakeWrite(check, apply)
+
+
+class FakePaperStore:
+    """The fieldwork table's paper# items and the responses they created, in memory (chalicelib/store/paper.py)."""
+
+    def __init__(self) -> None:
+        self._copy = copy.deepcopy
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.responses: dict[str, Any] = {}
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        found = self.items.get((pk, sk))
+        return self._copy(found) if found else None
+
+    def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
+        keys = sorted(k for k in self.items if k[0] == pk and k[1].startswith(sk_prefix))
+        return [self._copy(self.items[k]) for k in keys]
+
+    def put_new(self, item: dict[str, Any]) -> bool:
+        key = (item["pk"], item["sk"])
+        if key in self.items:
+            return False
+        self.items[key] = self._copy(item)
+        return True
+
+    def put_with_response(self, item: dict[str, Any], response: Any) -> bool:
+        if (item["pk"], item["sk"]) in self.items or response.response_id in self.responses:
+            return False
+        self.items[(item["pk"], item["sk"])] = self._copy(item)
+        self.responses[response.response_id] = response
+        return True
