@@ -8,40 +8,7 @@ if (!form) return;
 const $$ = (s, r) => Array.from((r || document).querySelectorAll(s));
 const L = JSON.parse((document.getElementById('logic') || {}).textContent || '{}'), QL = L.items || {}, SL = L.sections || {};
 const msg = form.dataset, boxes = $$('[data-f]', form);
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-const TYPES = { integer: Number.isInteger, number: v => typeof v === 'number', string: v => typeof v === 'string',
-  boolean: v => typeof v === 'boolean', array: Array.isArray, object: v => v && typeof v === 'object' && !Array.isArray(v), null: v => v === null };
-const holds = (s, v) => { // the JSON Schema subset of chalicelib/domain/logic.py (the same as form.js)
-  if (s === true || s == null) return true;
-  if (s === false) return false;
-  const o = TYPES.object(v), a = Array.isArray(v), t = typeof v === 'string', n = typeof v === 'number';
-  return Object.keys(s).every(k => {
-    const x = s[k];
-    switch (k) {
-      case 'required': return !o || x.every(p => p in v);
-      case 'properties': return !o || Object.keys(x).every(p => !(p in v) || holds(x[p], v[p]));
-      case 'const': return same(v, x);
-      case 'enum': return x.some(e => same(v, e));
-      case 'contains': return !a || v.some(e => holds(x, e));
-      case 'items': return !a || v.every(e => holds(x, e));
-      case 'minimum': return !n || v >= x;
-      case 'maximum': return !n || v <= x;
-      case 'exclusiveMinimum': return !n || v > x;
-      case 'exclusiveMaximum': return !n || v < x;
-      case 'minItems': return !a || v.length >= x;
-      case 'maxItems': return !a || v.length <= x;
-      case 'minLength': return !t || [...v].length >= x;
-      case 'maxLength': return !t || [...v].length <= x;
-      case 'pattern': return !t || new RegExp(x).test(v);
-      case 'allOf': return x.every(y => holds(y, v));
-      case 'anyOf': return x.some(y => holds(y, v));
-      case 'not': return !holds(x, v);
-      case 'type': return [].concat(x).some(y => TYPES[y] && TYPES[y](v));
-      case 'if': return holds(x, v) ? holds(s.then, v) : holds(s.else, v);
-      default: return true;
-    }
-  });
-};
+const holds = window.surveyLogic.holds; // static/logic.js: the one browser reading of the conditions
 const input = b => b.querySelector('input');
 // A box's answer as the server stores it
 const value = b => {
