@@ -226,20 +226,8 @@ const openInterview = async id => {
 };
 
 const holds = (s, v) => window.surveyLogic.holds(s, v);
-const typeOf = i => (i.closest('[data-t]') || form).dataset.t;
-const answers = () => { // typed as the server reads them (chalicelib/web/forms.py), only enabled fields
-  const a = {};
-  for (const i of form.elements) {
-    const n = i.name, t = typeOf(i);
-    if (!n || i.disabled || i.type === 'hidden') continue;
-    if (i.type === 'checkbox' && t !== 'consent') {
-      if (i.checked && !(a[n] = a[n] || []).includes(i.value)) a[n].push(i.value);
-    } else if (i.type === 'radio' || i.type === 'checkbox') {
-      if (i.checked && !(n in a)) a[n] = t === 'consent' || i.value;
-    } else if (i.value.trim()) {
-      a[n] = t === 'integer' || t === 'decimal' ? +i.value : i.value;
-    }
-  }
+const answers = () => { // typed as the server reads them (static/logic.js), only enabled fields
+  const a = window.surveyLogic.answersOf(form.elements, form);
   for (const k of Object.keys(a)) if (Array.isArray(a[k]) && !a[k].length) delete a[k];
   return a;
 };

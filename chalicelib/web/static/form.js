@@ -79,23 +79,8 @@ const L = JSON.parse((d.getElementById('logic') || {}).textContent || '{}'), SL 
 form.holds = (s, v) => holds(s, v); // for the conformance test against chalicelib/domain/logic.py
 const holds = window.surveyLogic.holds; // static/logic.js, loaded before this script
 
-// The answers as the server reads them (forms.py): typed, only from enabled fields.
-const typeOf = i => (i.closest('[data-t]') || form).dataset.t;
-const answers = () => {
-  const a = {};
-  for (const i of el) {
-    const n = i.name, t = typeOf(i);
-    if (!n || i.disabled || i.type === 'hidden' || /^(province|commune|website)$/.test(n)) continue;
-    if (i.type === 'checkbox' && t !== 'consent') {
-      if (i.checked && !(a[n] = a[n] || []).includes(i.value)) a[n].push(i.value);
-    } else if (i.type === 'radio' || i.type === 'checkbox') {
-      if (i.checked && !(n in a)) a[n] = t === 'consent' || i.value;
-    } else if (i.value.trim()) {
-      a[n] = t === 'integer' || t === 'decimal' ? +i.value : i.value;
-    }
-  }
-  return a;
-};
+// The answers as the server reads them (forms.py): typed, only from enabled fields (static/logic.js).
+const answers = () => window.surveyLogic.answersOf(el, form, /^(province|commune|website)$/);
 
 const secs = $$('.sec', form), boxes = $$('[data-q]', form), groups = $$('[data-g]', form);
 boxes.forEach(c => { c.r0 = c.hasAttribute('data-r'); });

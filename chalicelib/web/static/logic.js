@@ -37,5 +37,23 @@ const holds = (s, v) => {
     }
   });
 };
-window.surveyLogic = { holds };
+// The answers of a form's fields as the server reads them (chalicelib/web/forms.py): typed by the
+// question's data-t, only enabled fields, a checkbox group as a list; `skip` names fields that are not answers.
+const answersOf = (fields, container, skip) => {
+  const a = {};
+  const typeOf = i => (i.closest('[data-t]') || container).dataset.t;
+  for (const i of fields) {
+    const n = i.name, t = typeOf(i);
+    if (!n || i.disabled || i.type === 'hidden' || (skip && skip.test(n))) continue;
+    if (i.type === 'checkbox' && t !== 'consent') {
+      if (i.checked && !(a[n] = a[n] || []).includes(i.value)) a[n].push(i.value);
+    } else if (i.type === 'radio' || i.type === 'checkbox') {
+      if (i.checked && !(n in a)) a[n] = t === 'consent' || i.value;
+    } else if (i.value.trim()) {
+      a[n] = t === 'integer' || t === 'decimal' ? +i.value : i.value;
+    }
+  }
+  return a;
+};
+window.surveyLogic = { holds, answersOf };
 })();
