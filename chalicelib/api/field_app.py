@@ -63,7 +63,7 @@ def field_service_worker() -> Response:
 @page(
     "fieldManifest",
     "The field app's web app manifest (name, icons, start URL, standalone display)",
-    answers=(Answer(200, "The manifest", media="application/manifest+json"),),
+    answers=(Answer(200, "The manifest", "WebAppManifest", media="application/manifest+json"),),
 )
 def field_manifest() -> Response:
     from chalicelib.web.field_app import manifest
@@ -95,14 +95,18 @@ def field_icon(name: str) -> Response:
     "(the citizens' form's own markup and conditions)",
     params=(SURVEY_ID, SURVEY_VERSION),
     answers=(Answer(200, "The form fragment", media=HTML),),
-    errors=(404, 422),
+    errors=(404,),
 )
 def field_survey_form(survey_id: str, version: str) -> Response:
     from chalicelib import wiring
+    from chalicelib.domain.errors import NotFound, SurveyVersionMismatch
     from chalicelib.reference.geography import load_geography
     from chalicelib.web.field_app import render_field_form
 
-    survey = wiring.surveys().get(survey_id, int(version))
+    try:
+        survey = wiring.surveys().get(survey_id, int(version))
+    except SurveyVersionMismatch:  # a version named in the path that is not public: not found, as a page
+        raise NotFound("Không có phiên bản phiếu này.", "No such published survey version.") from None
     return html_response(render_field_form(survey, load_geography(survey.geography)), cache="public, max-age=86400")
 
 
