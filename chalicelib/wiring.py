@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.field_progress import ProgressService
+    from chalicelib.domain.field_quality_desk import FieldQualityDesk
     from chalicelib.domain.fieldwork import DeviceTokens, FieldworkService
     from chalicelib.domain.privacy import PrivacyService
     from chalicelib.domain.reconciliation import ReconcileService
@@ -368,6 +369,18 @@ def progress_service() -> ProgressService:
 
 
 @cache
+def field_quality_service() -> FieldQualityDesk:
+    """Re-checks, enumerator risk and open-answer coding (docs/FIELDWORK.md): the responses table is read,
+    the fieldwork table keeps the quality items, every change is audited."""
+    from chalicelib.domain.field_quality import FieldQualityService
+    from chalicelib.domain.field_quality_desk import FieldQualityDesk
+    from chalicelib.store.field_quality import FieldQualityStore
+
+    service = FieldQualityService(responses(), FieldQualityStore(fieldwork_repository()))
+    return FieldQualityDesk(service, surveys(), audit())
+
+
+@cache
 def channel_service() -> ChannelService:
     from chalicelib.domain.channels import ChannelService
 
@@ -408,6 +421,7 @@ def reset() -> None:
         agency_directory,
         authoring_service,
         channel_service,
+        field_quality_service,
         sampling_service,
         counting_service,
         lake_archive,
