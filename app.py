@@ -14,6 +14,8 @@ from chalicelib.api.authoring_pages import authoring_pages
 from chalicelib.api.channels import channel_pages
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
+from chalicelib.api.field_quality import field_quality_api
+from chalicelib.api.field_quality_pages import field_quality_pages
 from chalicelib.api.fieldwork import fieldwork_api
 from chalicelib.api.fieldwork_pages import fieldwork_pages
 from chalicelib.api.locations import location_pages
@@ -41,3 +43,5 @@ app.register_blueprint(sampling_api)  # direct surveys' sampling: frames, draws,
 app.register_blueprint(sampling_pages)  # the console's sampling page
 app.register_blueprint(fieldwork_api)  # direct surveys in the field: assignments, progress, the devices' API
 app.register_blueprint(fieldwork_pages)  # the console's fieldwork page: progress and assignments
+app.register_blueprint(field_quality_api)  # re-checks (phúc tra), enumerators' risk, coding of open answers
+app.register_blueprint(field_quality_pages)  # the console's risk / re-check page and coding page

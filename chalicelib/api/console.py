@@ -292,6 +292,8 @@ def _nav(principal: Principal) -> dict[str, Any]:
         "surveys": principal.can("survey.manage", OWN),
         "sampling": principal.can("sampling.manage", None),
         "fieldwork": principal.can("fieldwork.manage", OWN),
+        "risk": principal.can("fieldwork.manage", OWN),
+        "coding": principal.can("coding.manage", None),
     }
 
 

@@ -38,6 +38,7 @@ EMBEDDED = (
     ("sampling", "Sampling_", None),  # its parts are the bodies: Sampling_design
     ("field-visit", "FieldVisit_", "FieldVisit"),
     ("field-assignment", "FieldAssignment_", "FieldAssignment"),
+    ("field-quality", "FieldQuality_", None),  # its parts are the bodies: FieldQuality_draw, FieldQuality_recode, ...
 )
 
 

@@ -387,5 +387,7 @@ def _public_draw(draw: Mapping[str, Any]) -> dict[str, Any]:
 def _public_result(result: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("response_id", "enumerator", "province", "answers", "agreement", "not_happened", "duration_mismatch")
     out = {k: result.get(k) for k in keys}
-    out.update(disagreement_rate=float(result.get("disagreement_rate") or 0), who=result.get("who"), at=result.get("at"))
+    out.update(
+        disagreement_rate=float(result.get("disagreement_rate") or 0), who=result.get("who"), at=result.get("at")
+    )
     return out
