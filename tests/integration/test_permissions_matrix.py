@@ -62,6 +62,13 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     # fieldwork: an assignment without villages is refused by validation (422); a device link is created
     "assign_enumerator": (lambda agency: {}, 422),
     "link_field_device": (lambda agency: {}, 201),
+    # re-checks and coding: empty bodies are refused by the contract (400), after the permission
+    "set_recheck_form": (lambda agency: {}, 400),
+    "draw_rechecks": (lambda agency: {}, 400),
+    "record_recheck": (lambda agency: {}, 400),
+    "save_code_frame": (lambda agency: {}, 400),
+    "apply_coding": (lambda agency: {}, 400),
+    "recode_answer": (lambda agency: {}, 400),
 }
 CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
@@ -91,6 +98,8 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_survey_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_sampling_change": (lambda agency: {"action": "nothing"}, 400),
     "admin_fieldwork_assign": (lambda agency: {}, 400),  # no enumerator named
+    "admin_field_risk_change": (lambda agency: {"action": "nothing"}, 400),  # no survey named
+    "admin_coding_change": (lambda agency: {"action": "nothing"}, 400),
 }
 
 
@@ -178,6 +187,8 @@ def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
         path.replace("{survey_id}", "sipas-2026").replace("{location}", str(COUNTER["code"])).replace("{version}", "1")
     )
     url = url.replace("{year}", str(YEAR)).replace("{sample_id}", SAMPLE.get("id", ""))
+    # the survey's open question; an interview id nothing was drawn or coded for (the walk writes nothing)
+    url = url.replace("{question_id}", "q10_other").replace("{response_id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:
