@@ -182,7 +182,7 @@ def _risk_page(
     view["national"] = principal.can("fieldwork.manage", None)
     if survey_id and version:
         desk = wiring.field_quality_service()
-        survey = wiring.surveys().get(survey_id, version)
+        survey = wiring.field_quality_service().survey(survey_id, version)
         view["risk"] = desk.risk(principal, principal.agency, survey_id, version)
         rechecks = desk.rechecks(principal, principal.agency, survey_id, version)
         view["rechecks"] = rechecks
@@ -334,7 +334,7 @@ def _coding_page(
 
     view: dict[str, Any] = {"survey_id": survey_id, "version": version, "question": question, "surveys": _surveys()}
     if survey_id and version:
-        survey = wiring.surveys().get(survey_id, version)
+        survey = wiring.field_quality_service().survey(survey_id, version)
         view["questions"] = [i.id for i in survey.items if i.kind in OPEN_KINDS]
         question = question or (view["questions"][0] if view["questions"] else None)
         view["question"] = question

@@ -82,13 +82,22 @@ class FieldQualityDesk:
     ) -> None:
         self._service, self._catalog, self._recorder, self._clock = service, catalog, recorder, clock
 
-    def _survey(self, survey_id: str, version: int) -> Survey:
-        return self._catalog.get(survey_id, version)
+    def survey(self, survey_id: str, version: int) -> Survey:
+        from chalicelib.domain.errors import SurveyNotFound, SurveyVersionMismatch
+
+        try:
+            return self._catalog.get(survey_id, version)
+        except SurveyVersionMismatch:  # a version named in the path that does not exist is not found
+            raise SurveyNotFound(
+                f"Khảo sát {survey_id} không có phiên bản {version}.",
+                f"Survey {survey_id} has no version {version}.",
+                field="version",
+            ) from None
 
     # --- re-check -------------------------------------------------------------------------------
     def rechecks(self, principal: Caller, agency: str | None, survey_id: str, version: int) -> dict[str, Any]:
         """The form, the drawn households and the re-checks recorded, as far as the caller's scope reaches."""
-        survey = self._survey(survey_id, version)
+        survey = self.survey(survey_id, version)
         province = province_scope(principal, agency)
         form = self._service.recheck_form(survey.key)
         results = self._service.recheck_results(survey.key, province)
@@ -108,7 +117,7 @@ class FieldQualityDesk:
     def set_recheck_form(
         self, principal: Caller, survey_id: str, version: int, body: Mapping[str, Any]
     ) -> dict[str, Any]:
-        survey = self._survey(survey_id, version)
+        survey = self.survey(survey_id, version)
         if not principal.can(MANAGE, None):
             raise _forbidden()  # one form per survey version, for every province
         form = RecheckForm.for_survey(survey, [str(q) for q in body.get("questions") or []])
@@ -130,7 +139,7 @@ class FieldQualityDesk:
     def draw(
         self, principal: Caller, agency: str | None, survey_id: str, version: int, body: Mapping[str, Any]
     ) -> dict[str, Any]:
-        survey = self._survey(survey_id, version)
+        survey = self.survey(survey_id, version)
         province = province_scope(principal, agency)
         rate, seed = float(body["rate"]), str(body["seed"])
         minimum = int(body.get("minimum_per_enumerator", 1))
@@ -166,7 +175,7 @@ class FieldQualityDesk:
         response_id: str,
         body: Mapping[str, Any],
     ) -> dict[str, Any]:
-        survey = self._survey(survey_id, version)
+        survey = self.survey(survey_id, version)
         province_scope(principal, agency)  # a grant that reaches some province; the interview's is checked below
 
         def audit(item: dict[str, Any]) -> None:
@@ -195,14 +204,14 @@ class FieldQualityDesk:
         }
 
     def risk(self, principal: Caller, agency: str | None, survey_id: str, version: int) -> dict[str, Any]:
-        survey = self._survey(survey_id, version)
+        survey = self.survey(survey_id, version)
         province = province_scope(principal, agency)
         scored = self._service.risk(survey.key, province=province, closed=closed_questions(survey))
         return {"survey_key": survey.key, "province": province, "enumerators": [r.to_dict() for r in scored]}
 
     # --- coding (the guard checked coding.manage, national) ---------------------------------------
     def _open_question(self, survey_id: str, version: int, question_id: str) -> Survey:
-        survey = self._survey(survey_id, version)
+        survey = self.survey(survey_id, version)
         item = survey.item(question_id)
         if item is None or item.kind not in OPEN_KINDS:
             raise QuestionNotFound(

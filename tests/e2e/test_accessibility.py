@@ -88,9 +88,16 @@ def field_quality(live_stack: Any, sipas: Any) -> None:
     target = drawn["draws"][0]["response_id"]
     body = {"answers": {"interview_happened": "yes", "a_sex": "1"}}
     call(live_stack, "POST", f"{RECHECKS}/results/{target}", "admin", body)
-    frame = {"categories": [{"code": "thu-tuc", "label_vi": "Thủ tục", "keywords": ["thủ tục"]}]}
+    frame = {
+        "categories": [
+            {"code": "thu-tuc", "label_vi": "Thủ tục", "keywords": ["thủ tục"]},
+            {"code": "khong", "label_vi": "Không có ý kiến"},
+        ]
+    }
     call(live_stack, "PUT", CODING + "/frame", "admin", frame)
-    call(live_stack, "POST", CODING + "/apply", "admin", {"auto": True, "why": "kiểm thử trợ năng"})
+    # only the "no opinion" answers: tests/integration/test_field_quality.py codes the others in the same session
+    rule = {"code": "khong", "keywords": ["không có ý kiến"], "why": "kiểm thử trợ năng"}
+    call(live_stack, "POST", CODING + "/apply", "admin", rule)
     FIELD_QUALITY_PAGES[:] = [f"/admin/fieldwork/risk?survey_id=sipas-2026&version=1&response_id={target}"]
 
 
