@@ -312,10 +312,17 @@ class FieldworkService:
                 )
         pk, sk = assignment_key(year, sample_id, username)
         before = self._store.get(pk, sk, consistent=True)
-        if before is not None and not principal.can(MANAGE, province_agency(before["province_code"])):
+        earlier = str((before or {}).get("province_code") or "")
+        if earlier and not principal.can(MANAGE, province_agency(earlier)):
             from chalicelib.auth.principal import Forbidden
 
             raise Forbidden()
+        if province is None and not (before or {}).get("villages"):
+            raise InvalidAssignment(
+                f"Điều tra viên {username} chưa được giao thôn nào trong mẫu này; hãy chọn ít nhất một thôn.",
+                f"Enumerator {username} has no villages in this sample to end; choose at least one village.",
+                field="/villages",
+            )
         now = stamp(self._clock())
         item = {
             "enumerator": username,
@@ -375,13 +382,21 @@ class FieldworkService:
     # --- the device ------------------------------------------------------------------------------
     def package(self, device: DeviceIdentity) -> dict[str, Any]:
         """What the app works from offline: the enumerator's assignments and each survey version's definition."""
-        items = [i for i in self._store.query(f"enumerator#{device.username}") if i.get("villages")]
+        from chalicelib.domain.errors import SurveyNotFound
+
+        items = []
         surveys: dict[str, Any] = {}
-        for item in items:
+        for item in self._store.query(f"enumerator#{device.username}"):
             survey_id = str(item["survey_id"])
+            if not item.get("villages"):
+                continue
             if survey_id not in surveys:
-                survey = self._catalog.get(survey_id)
+                try:
+                    survey = self._catalog.get(survey_id)
+                except SurveyNotFound:
+                    continue  # no public version (yet): nothing to collect with
                 surveys[survey_id] = {"version": survey.version, "definition": survey.definition}
+            items.append(item)
         return {
             "enumerator": {"username": device.username, "name": device.name, "agency": device.agency},
             "assignments": [

@@ -1,12 +1,16 @@
 """Direct surveys' sampling for officials (`sampling.manage`, national only): frames, draws, exports.
 
 Everything is an object of the reports bucket under `sampling/<year>/` (no table):
-  index.json                               the year's frames and samples (summaries), newest last
+  frames/<frame_id>/summary.json           a frame's summary (the year's list is read from these)
   frames/<frame_id>/frame.json             the validated rows (what a draw reads)
   frames/<frame_id>/original.<csv|xlsx>    the file as the analyst sent it
+  samples/<sample_id>/summary.json         a sample's summary
   samples/<sample_id>/sample.json          design, seed and every unit with its stage probabilities, π, weight
   samples/<sample_id>/sample.csv           the CSV the field teams get (sampling_export)
-A sample is never changed: a redraw is a new sample id. Every upload and draw is audited.
+  samples/<sample_id>/sample.xlsx          the workbook, written on its first download
+A sample is never changed: a redraw is a new sample id. Every upload and draw is audited. Nothing is
+rewritten, so two analysts drawing at once cannot lose each other's work: the year's list is the objects
+themselves (ULID ids, so key order is time order), not an index file one of them would overwrite.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Objects(Protocol):
     def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None: ...
 
     def get(self, key: str) -> bytes | None: ...
+
+    def keys(self, prefix: str = "") -> Iterable[str]: ...
 
 
 class Recorder(Protocol):
@@ -114,7 +120,14 @@ class SamplingService:
             if data is None:
                 raise NotFound("Không tìm thấy mẫu này.", "No such sample.", field="sample_id")
             return data, CSV, filename + ".csv"
-        return sample_xlsx(sample_from_json(self.sample(year, sample_id))), XLSX, filename + ".xlsx"
+        # Built on the first download and kept (a national sample's workbook takes seconds to write; a
+        # sample never changes, so neither does its workbook)
+        key = _sample_key(year, sample_id, "sample.xlsx")
+        kept = self._store.get(key)
+        if kept is None:
+            kept = sample_xlsx(sample_from_json(self.sample(year, sample_id)))
+            self._store.put(key, kept, XLSX)
+        return kept, XLSX, filename + ".xlsx"
 
     # --- writing ------------------------------------------------------------------------------
     def upload_frame(self, principal: Caller, year: int, data: bytes, filename: str) -> dict[str, Any]:
@@ -145,9 +158,7 @@ class SamplingService:
         self._audit.record(
             principal.actor(PERMISSION), "sampling.frame_upload", "sampling_frame", frame_id, None, summary
         )
-        index = self._index(year)
-        index["frames"].append(summary)
-        self._save_index(year, index)
+        self._store.put(base + "summary.json", _json(summary), JSON)  # last: listed only once complete
         return summary
 
     def draw(self, principal: Caller, year: int, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,19 +203,27 @@ class SamplingService:
         self._store.put(_sample_key(year, sample_id, "sample.csv"), sample_csv(drawn), CSV)
         audited = {**summary, "design": body["design"]}
         self._audit.record(principal.actor(PERMISSION), "sampling.draw", "sample", sample_id, None, audited)
-        index["samples"].append(summary)
-        self._save_index(year, index)
+        self._store.put(_sample_key(year, sample_id, "summary.json"), _json(summary), JSON)
         return body
 
     # --- storage --------------------------------------------------------------------------------
     def _index(self, year: int) -> dict[str, Any]:
-        data = self._store.get(f"{PREFIX}{year}/index.json")
-        if data is None:
-            return {"frames": [], "samples": []}
-        return dict(json.loads(data))
-
-    def _save_index(self, year: int, index: dict[str, Any]) -> None:
-        self._store.put(f"{PREFIX}{year}/index.json", _json(index), JSON)
+        """The year's frames and samples, oldest first, from their summary objects (and a year kept
+        before summaries existed: its index.json, whose entries the summaries complete)."""
+        found: dict[str, dict[str, Any]] = {"frames": {}, "samples": {}}
+        legacy = self._store.get(f"{PREFIX}{year}/index.json")
+        if legacy is not None:
+            old = json.loads(legacy)
+            found["frames"] = {f["frame_id"]: f for f in old.get("frames", [])}
+            found["samples"] = {s["sample_id"]: s for s in old.get("samples", [])}
+        for kind, id_key in (("frames", "frame_id"), ("samples", "sample_id")):
+            for key in self._store.keys(f"{PREFIX}{year}/{kind}/"):
+                if key.endswith("/summary.json"):
+                    data = self._store.get(key)
+                    if data is not None:
+                        summary = json.loads(data)
+                        found[kind][summary[id_key]] = summary
+        return {kind: [found[kind][i] for i in sorted(found[kind])] for kind in found}
 
     def _frame(self, year: int, frame_id: str) -> Frame:
         data = self._store.get(f"{PREFIX}{year}/frames/{frame_id}/frame.json")

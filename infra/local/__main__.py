@@ -80,6 +80,7 @@ def _print_urls(stack: LocalStack, idp: LocalIdentityProvider, demo: DemoSite) -
                 f"  Surveys        {api}/admin/surveys   (XLSForm upload, preview, publish; khaosat or bientap.hanoi)",
                 f"  QR posters     {api}/admin/agencies/P01/channels   (a counter's QR code and A4 poster; quantri.hanoi)",
                 f"  Sampling       {api}/admin/sampling   (a year's frame and multi-stage sample; khaosat)",
+                f"  Fieldwork      {api}/admin/fieldwork   (progress by province, village, enumerator; assignments; quantri.hanoi)",
                 f"  Widget demo    {demo.origin}/   (a province portal: a quick prompt and the form inline; P01)",
                 f"  Counter demo   {demo.origin}/quay-3   (the prompt on a service counter's tablet, MOTCUA-Q03)",
                 f"  OpenAPI        {api}/openapi.json",

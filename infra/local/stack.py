@@ -771,7 +771,8 @@ class LocalStack:
     # -------------------------------------------------------------- seed
 
     def seed(self, n: int = 400, survey_file: Path = SEED_DIR / "sipas-2026.xlsx") -> dict[str, int]:
-        """Publish the demo survey, POST n generated submissions over HTTP, drain, build its report."""
+        """Publish the demo survey, POST n generated submissions over HTTP, seed the year's fieldwork (frame,
+        sample, the enumerator's assignment and visits: infra/local/seed/fieldwork.py), drain, build its report."""
         import requests
 
         from chalicelib.admin import publish_survey
@@ -796,6 +797,10 @@ class LocalStack:
                     counts[str(response.status_code)] = counts.get(str(response.status_code), 0) + 1
         finally:
             self._quiet_http.clear()
+        from infra.local.seed.fieldwork import seed_fieldwork
+
+        for outcome, count in seed_fieldwork(definition).items():
+            counts[f"field:{outcome}"] = count
         self.drain(timeout=300)
         self.invoke(
             "ReportsFunction", self.eventbridge_event("par.reports", "ReportRequested", {"survey_id": survey_id})

@@ -225,3 +225,19 @@ def test_the_console_page_assigns_and_shows_progress_by_village_and_enumerator(l
     assert 'href="/admin/fieldwork"' not in _page(live_stack, "GET", "/admin", "phantich.hue")[1]
     status, _, _ = _page(live_stack, "GET", base + "&province=46", "quantri.hanoi")
     assert status == 403
+
+
+def test_make_runs_fieldwork_seed_leaves_a_sample_an_assignment_and_counted_visits(live_stack, sipas):
+    from infra.local.seed.fieldwork import seed_fieldwork
+
+    counts = seed_fieldwork(sipas, year=2031)
+    live_stack.drain()
+    status, year, _ = call(live_stack, "GET", "/admin/api/sampling/2031", "khaosat")
+    assert status == 200 and len(year["samples"]) == 1 and len(year["frames"]) == 1
+    sample_id = year["samples"][0]["sample_id"]
+    status, progress, _ = call(live_stack, "GET", f"/admin/api/fieldwork/2031/{sample_id}/progress", "khaosat")
+    assert status == 200
+    total = progress["total"]
+    assert {k: total[k] for k in counts} == counts and counts["completed"] > 10
+    status, listed, _ = call(live_stack, "GET", f"/admin/api/fieldwork/2031/{sample_id}/assignments", "quantri.hanoi")
+    assert [a["enumerator"] for a in listed["assignments"]] == [ENUMERATOR]

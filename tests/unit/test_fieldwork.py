@@ -363,3 +363,20 @@ def test_progress_counts_each_visit_once_by_province_village_and_enumerator(worl
     assert hanoi["enumerators"]["dtv.hanoi"]["refused"] == 1 and national["provinces"]["01"]["vacant"] == 1
     village = assignment["villages"][0]
     assert hanoi["villages"][f"{village['commune_code']}/{village['village_code']}"]["completed"] == 1
+
+
+def test_an_assignment_is_ended_by_an_empty_list_only_where_one_exists(world, sample) -> None:
+    service, store, _ = world
+    manager = principal("agency_admin", "P01")
+    with pytest.raises(InvalidAssignment):  # nothing to end: no write, whoever the enumerator
+        service.assign(manager, 2026, "S1", "dtv.hue", {"survey_id": "sipas-2026", "villages": []})
+    assert not store.items
+    service.assign(
+        manager, 2026, "S1", "dtv.hanoi", {"survey_id": "sipas-2026", "villages": villages_of(sample, "01")[:1]}
+    )
+    ended = service.assign(manager, 2026, "S1", "dtv.hanoi", {"survey_id": "sipas-2026", "villages": []})
+    assert ended["villages"] == [] and ended["province_code"] == "01"
+    with pytest.raises(Forbidden):  # Huế's manager cannot touch Hà Nội's assignment
+        service.assign(
+            principal("agency_admin", "P46"), 2026, "S1", "dtv.hanoi", {"survey_id": "sipas-2026", "villages": []}
+        )

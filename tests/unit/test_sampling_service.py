@@ -109,7 +109,7 @@ def test_national_total_is_allocated_and_households_per_province_give_communes(f
 def test_xlsx_export_rebuilds_the_stored_sample(frame_file: bytes) -> None:
     from openpyxl import load_workbook
 
-    service, _, _ = _service()
+    service, store, _ = _service()
     service.upload_frame(ANALYST, 2026, frame_file, "khung.csv")
     body = service.draw(ANALYST, 2026, {"communes": 2, "replacements": 2})
     assert sample_to_json(sample_from_json(body))["units"] == body["units"]
@@ -117,6 +117,11 @@ def test_xlsx_export_rebuilds_the_stored_sample(frame_file: bytes) -> None:
     assert name.endswith(".xlsx") and "spreadsheetml" in media
     sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     assert sum(1 for _ in sheet.iter_rows()) == 1 + len(body["units"]["households"])
+    # kept after the first download: the second is the same bytes, read, not written again
+    kept = f"sampling/2026/samples/{body['sample_id']}/sample.xlsx"
+    assert store.get(kept) == data
+    puts = store.calls["put"]
+    assert service.export(2026, body["sample_id"], "xlsx")[0] == data and store.calls["put"] == puts
 
 
 def test_refusals(frame_file: bytes) -> None:
@@ -136,3 +141,24 @@ def test_refusals(frame_file: bytes) -> None:
         service.draw(ANALYST, 2026, {"communes": 2, "frame_id": "nope"})
     with pytest.raises(NotFound):
         service.sample(2026, "ID" + "9" * 24)
+
+
+def test_the_years_list_is_the_objects_themselves_so_concurrent_draws_keep_both(frame_file: bytes) -> None:
+    service, store, _ = _service()
+    frame = service.upload_frame(ANALYST, 2026, frame_file, "khung.csv")
+    # two analysts' containers, each with the list as it was before the other's draw
+    ids = count(100)
+    other = SamplingService(
+        store,
+        AuditLog(FakeAuditStore(), clock=lambda: datetime(2026, 6, 1, tzinfo=timezone.utc)),
+        new_id=lambda: f"ID{next(ids):024d}",
+    )
+    first = service.draw(ANALYST, 2026, {"communes": 1, "seed": 1})
+    second = other.draw(ANALYST, 2026, {"communes": 1, "seed": 2})
+    listed = [s["sample_id"] for s in service.overview(2026)["samples"]]
+    assert listed == [second["sample_id"], first["sample_id"]]  # newest first, neither lost
+    # a year kept by the earlier layout (one index.json) is still listed
+    legacy = {"frames": [], "samples": [{"sample_id": "00000000000000000000000000", "households": 1}]}
+    store.put("sampling/2026/index.json", json.dumps(legacy).encode(), "application/json")
+    assert [s["sample_id"] for s in service.overview(2026)["samples"]][-1] == "00000000000000000000000000"
+    assert service.overview(2026)["frames"] == [frame]
