@@ -14,7 +14,8 @@ from ulid import ULID
 
 from tests.integration.helpers import fresh_submissions, table_items
 from tests.integration.test_authoring import _page, call
-from tests.integration.test_fieldwork import ENUMERATOR, assigned, device_call, link, visit
+from tests.integration.test_fieldwork import ENUMERATOR, device_call, link, visit
+from tests.integration.test_sampling import YEAR, ensure_sample
 
 SURVEY = "sipas-2026"
 RECHECKS = f"/admin/api/fieldwork/rechecks/{SURVEY}/1"
@@ -32,7 +33,7 @@ def interviews(stack: Any, sipas: dict[str, Any]) -> dict[str, Any]:
     from chalicelib.domain.clock import stamp
     from chalicelib.domain.responses import Response
 
-    sample_id, assignment = assigned(stack)
+    sample_id, assignment = own_sample(stack)
     village = assignment["villages"][1]
     slots = [h for h in village["households"] if h["replacement"] == 0][:4]
     token = link(stack)
@@ -80,6 +81,23 @@ def interviews(stack: Any, sipas: dict[str, Any]) -> dict[str, Any]:
     stack.drain()
     WORLD.update(real=real, stored=stored)
     return WORLD
+
+
+def own_sample(stack: Any) -> tuple[str, dict[str, Any]]:
+    """A sample of this module's own (from the shared sample's frame), so its visits leave the shared
+    sample's progress counters (tests/integration/test_fieldwork.py) as they were; the enumerator assigned
+    to two of its villages."""
+    status, shared, _ = call(stack, "GET", f"/admin/api/sampling/{YEAR}/samples/{ensure_sample(stack)}", "admin")
+    assert status == 200, shared
+    design = {"frame_id": shared["frame_id"], "communes": 2, "seed": 77}
+    status, drawn, _ = call(stack, "POST", f"/admin/api/sampling/{YEAR}/samples", "admin", design)
+    assert status == 201, drawn
+    status, sample, _ = call(stack, "GET", f"/admin/api/sampling/{YEAR}/samples/{drawn['sample_id']}", "admin")
+    villages = [{k: v[k] for k in ("commune_code", "village_code")} for v in sample["units"]["villages"][:2]]
+    path = f"/admin/api/fieldwork/{YEAR}/{drawn['sample_id']}/assignments/{ENUMERATOR}"
+    status, assignment, _ = call(stack, "PUT", path, "quantri.hanoi", {"survey_id": SURVEY, "villages": villages})
+    assert status == 200, assignment
+    return drawn["sample_id"], assignment
 
 
 def stored_answers(stack: Any, response_ids: list[str]) -> dict[str, Any]:
