@@ -15,6 +15,8 @@ from chalicelib.api.channels import channel_pages
 from chalicelib.api.citizen import citizen_pages
 from chalicelib.api.console import console_pages
 from chalicelib.api.field_app import field_app
+from chalicelib.api.field_quality import field_quality_api
+from chalicelib.api.field_quality_pages import field_quality_pages
 from chalicelib.api.fieldwork import fieldwork_api
 from chalicelib.api.fieldwork_pages import fieldwork_pages
 from chalicelib.api.locations import location_pages
@@ -47,3 +49,5 @@ app.register_blueprint(paper_pages)  # the console's paper-entry screens
 app.register_blueprint(fieldwork_api)  # direct surveys in the field: assignments, progress, the devices' API
 app.register_blueprint(fieldwork_pages)  # the console's fieldwork page: progress and assignments
 app.register_blueprint(field_app)  # the enumerators' offline field app: shell, worker, manifest, device linking
+app.register_blueprint(field_quality_api)  # re-checks (phúc tra), enumerators' risk, coding of open answers
+app.register_blueprint(field_quality_pages)  # the console's risk / re-check page and coding page

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.channels import ChannelService
     from chalicelib.domain.counting import CountingService
     from chalicelib.domain.field_progress import ProgressService
+    from chalicelib.domain.field_quality_desk import FieldQualityDesk
     from chalicelib.domain.fieldwork import DeviceTokens, FieldworkService
     from chalicelib.domain.paper import PaperEntryService
     from chalicelib.domain.privacy import PrivacyService
@@ -396,6 +397,18 @@ def paper_service() -> PaperEntryService:
 
 
 @cache
+def field_quality_service() -> FieldQualityDesk:
+    """Re-checks, enumerator risk and open-answer coding (docs/FIELDWORK.md): the responses table is read,
+    the fieldwork table keeps the quality items, every change is audited."""
+    from chalicelib.domain.field_quality import FieldQualityService
+    from chalicelib.domain.field_quality_desk import FieldQualityDesk
+    from chalicelib.store.field_quality import FieldQualityStore
+
+    service = FieldQualityService(responses(), FieldQualityStore(fieldwork_repository()))
+    return FieldQualityDesk(service, surveys(), audit())
+
+
+@cache
 def channel_service() -> ChannelService:
     from chalicelib.domain.channels import ChannelService
 
@@ -436,6 +449,7 @@ def reset() -> None:
         agency_directory,
         authoring_service,
         channel_service,
+        field_quality_service,
         sampling_service,
         paper_service,
         counting_service,

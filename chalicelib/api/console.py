@@ -297,6 +297,8 @@ def _nav(principal: Principal) -> dict[str, Any]:
         "paper_agency": principal.agency
         if principal.agency and principal.can("paper.review", principal.agency)
         else None,
+        "risk": principal.can("fieldwork.manage", OWN),
+        "coding": principal.can("coding.manage", None),
     }
 
 

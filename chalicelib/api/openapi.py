@@ -39,6 +39,7 @@ EMBEDDED = (
     ("field-visit", "FieldVisit_", "FieldVisit"),
     ("field-assignment", "FieldAssignment_", "FieldAssignment"),
     ("paper", "Paper_", None),  # its parts are the bodies: Paper_batch, Paper_entry, Paper_resolution
+    ("field-quality", "FieldQuality_", None),  # its parts are the bodies: FieldQuality_draw, FieldQuality_recode, ...
 )
 
 

@@ -106,6 +106,13 @@ PERMISSIONS: dict[str, Permission] = {
             "Assign enumerators to sampled villages and follow field progress (an agency grant: its province)",
             {"system_admin", "survey_manager", "agency_admin"},
         ),
+        # Coding open answers: a code frame and its bulk rules cover every province's answers to a question.
+        _p(
+            "coding.manage",
+            "Define code frames for open answers, code them in bulk and recode one (every change kept with who and why)",
+            {"system_admin", "survey_manager", "analyst"},
+            national_only=True,
+        ),
         _p("field.collect", "Collect direct-survey interviews on a linked device (enumerators)", {"enumerator"}),
     )
 }

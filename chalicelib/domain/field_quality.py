@@ -6,7 +6,7 @@ routes the lead wires stay ten lines: parse, authorise, one call here, shape the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from chalicelib.domain.coding import (
@@ -86,29 +86,79 @@ class FieldQualityService:
         self._store.put_recheck_form(form.survey_key, form.to_dict(), who, at)
 
     def draw_rechecks(
-        self, survey_key: str, rate: float, seed: str, who: str, at: str, minimum_per_enumerator: int = 1
+        self,
+        survey_key: str,
+        rate: float,
+        seed: str,
+        who: str,
+        at: str,
+        minimum_per_enumerator: int = 1,
+        province: str | None = None,
+        before_write: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Draw (or extend) the re-check sample; interviews drawn before stay drawn. Returns the whole sample."""
+        """Draw (or extend) the re-check sample; interviews drawn before stay drawn. Returns the whole sample
+        (of the province, when one is given: a province's draw is the national draw restricted to it, since
+        the households are drawn per enumerator by the seed). `before_write` sees the new draws first."""
         records = [InterviewRecord.from_response(r) for r in self._interviews(survey_key)]
-        for chosen in select_rechecks(records, rate, seed, minimum_per_enumerator):
-            self._store.add_draw(
-                survey_key,
-                {
-                    "response_id": chosen.response_id,
-                    "enumerator": chosen.enumerator,
-                    "household_id": chosen.household_id,
-                    "rate": str(rate),
-                    "seed": seed,
-                    "who": who,
-                    "at": at,
-                },
-            )
-        return self._store.draws(survey_key)
+        if province is not None:
+            records = [r for r in records if r.province == province]
+        known = {d["response_id"] for d in self._store.draws(survey_key)}
+        new = [
+            {
+                "response_id": chosen.response_id,
+                "enumerator": chosen.enumerator,
+                "household_id": chosen.household_id,
+                "province": next(r.province for r in records if r.response_id == chosen.response_id),
+                "rate": str(rate),
+                "seed": seed,
+                "who": who,
+                "at": at,
+            }
+            for chosen in select_rechecks(records, rate, seed, minimum_per_enumerator)
+            if chosen.response_id not in known
+        ]
+        if before_write is not None:
+            before_write(new)
+        for draw in new:
+            self._store.add_draw(survey_key, draw)
+        return self.draws(survey_key, province)
+
+    def draws(self, survey_key: str, province: str | None = None) -> list[dict[str, Any]]:
+        """The drawn interviews (of one province when given), in response id order."""
+        drawn = self._store.draws(survey_key)
+        if province is not None:
+            drawn = [d for d in drawn if self._province_of(d) == province]
+        return sorted(drawn, key=lambda d: str(d["response_id"]))
+
+    def _province_of(self, draw: Mapping[str, Any]) -> str:
+        if draw.get("province"):
+            return str(draw["province"])
+        original = self._responses.get(str(draw["response_id"]))  # a draw kept before provinces were stored
+        return original.province if original else ""
+
+    def recheck_form(self, survey_key: str) -> RecheckForm | None:
+        stored = self._store.recheck_form(survey_key)
+        return RecheckForm.from_dict(stored) if stored else None
+
+    def recheck_results(self, survey_key: str, province: str | None = None) -> list[dict[str, Any]]:
+        """Every re-check recorded (of the province's drawn interviews when given), oldest first."""
+        results = sorted(self._store.results(survey_key), key=lambda i: str(i["at"]))
+        if province is not None:
+            mine = {d["response_id"] for d in self.draws(survey_key, province)}
+            results = [r for r in results if r["response_id"] in mine]
+        return results
 
     def record_recheck(
-        self, survey_key: str, response_id: str, answers: Mapping[str, Any], who: str, at: str
+        self,
+        survey_key: str,
+        response_id: str,
+        answers: Mapping[str, Any],
+        who: str,
+        at: str,
+        before_write: Callable[[dict[str, Any]], None] | None = None,
     ) -> RecheckResult:
-        """A supervisor's re-check of a drawn interview, compared with the interview (which stays as it was)."""
+        """A supervisor's re-check of a drawn interview, compared with the interview (which stays as it was).
+        `before_write` sees the item to be stored first (the audit, and the caller's scope check)."""
         if not any(d["response_id"] == response_id for d in self._store.draws(survey_key)):
             raise RecheckNotDrawn()
         stored_form = self._store.recheck_form(survey_key)
@@ -133,24 +183,35 @@ class FieldQualityService:
             response_id=response_id,
             duration_ms=int(duration) if isinstance(duration, int | float) else None,
         )
-        self._store.add_result(
-            survey_key,
-            {
-                "response_id": response_id,
-                "enumerator": str(original.collection.get("enumerator") or ""),
-                "answers": dict(answers),
-                "agreement": result.agreement,
-                "disagreement_rate": str(result.disagreement_rate),
-                "not_happened": result.not_happened,
-                "duration_mismatch": result.duration_mismatch,
-                "who": who,
-                "at": at,
-            },
-        )
+        item = {
+            "response_id": response_id,
+            "enumerator": str(original.collection.get("enumerator") or ""),
+            "province": original.province,
+            "answers": dict(answers),
+            "agreement": result.agreement,
+            "disagreement_rate": str(result.disagreement_rate),
+            "not_happened": result.not_happened,
+            "duration_mismatch": result.duration_mismatch,
+            "who": who,
+            "at": at,
+        }
+        if before_write is not None:
+            before_write(item)
+        self._store.add_result(survey_key, item)
         return result
 
-    def risk(self, survey_key: str, config: RiskConfig | None = None) -> list[EnumeratorRisk]:
-        """Every enumerator's risk, highest first; a re-checked interview counts by its latest re-check."""
+    def risk(
+        self,
+        survey_key: str,
+        config: RiskConfig | None = None,
+        province: str | None = None,
+        closed: Sequence[str] | None = None,
+    ) -> list[EnumeratorRisk]:
+        """Every enumerator's risk, highest first; a re-checked interview counts by its latest re-check.
+
+        province: only the enumerators who interviewed there, scored as nationally (peers and ranks are the
+        survey's, so a province's manager and the Ministry read the same score). closed: the survey's closed
+        questions (field_risk.closed_questions), else inferred from the answers."""
         records = [InterviewRecord.from_response(r) for r in self._interviews(survey_key)]
         latest: dict[str, dict[str, Any]] = {}
         for item in sorted(self._store.results(survey_key), key=lambda i: str(i["at"])):
@@ -158,11 +219,19 @@ class FieldQualityService:
         outcomes = [
             RecheckOutcome(rid, float(i["disagreement_rate"]), bool(i.get("not_happened"))) for rid, i in latest.items()
         ]
-        return risk_scores(records, outcomes, config)
+        scored = risk_scores(records, outcomes, config, {survey_key: closed} if closed is not None else None)
+        if province is None:
+            return scored
+        there = {r.enumerator for r in records if r.province == province}
+        return [r for r in scored if r.enumerator in there]
 
     # --- coding ---------------------------------------------------------------------------------
     def save_code_frame(self, frame: CodeFrame, who: str, at: str) -> None:
         self._store.put_frame(frame.survey_key, frame.question_id, frame.to_dict(), who, at)
+
+    def saved_frame(self, survey_key: str, question_id: str) -> CodeFrame | None:
+        stored = self._store.frame(survey_key, question_id)
+        return CodeFrame.from_dict(stored) if stored is not None else None
 
     def code_frame(self, survey_key: str, question_id: str) -> CodeFrame:
         stored = self._store.frame(survey_key, question_id)
@@ -189,7 +258,14 @@ class FieldQualityService:
         return out
 
     def apply_coding(
-        self, survey_key: str, question_id: str, rule: CodingRule | None, who: str, why: str, at: str
+        self,
+        survey_key: str,
+        question_id: str,
+        rule: CodingRule | None,
+        who: str,
+        why: str,
+        at: str,
+        before_write: Callable[[list[CodingChange]], None] | None = None,
     ) -> list[CodingChange]:
         """A bulk rule, or (rule None) every category's own matcher over the uncoded answers."""
         frame = self.code_frame(survey_key, question_id)
@@ -200,6 +276,8 @@ class FieldQualityService:
         else:
             changes = apply_in_bulk(frame, texts, rule, who=who, why=why, at=at, log=log)
         log.append(changes)
+        if before_write is not None:
+            before_write(changes)
         self._store.add_changes(survey_key, question_id, [c.to_dict() for c in changes])
         return changes
 
@@ -213,11 +291,20 @@ class FieldQualityService:
         why: str,
         at: str,
         cleaned_text: str | None = None,
+        before_write: Callable[[list[CodingChange]], None] | None = None,
     ) -> CodingChange:
         frame = self.code_frame(survey_key, question_id)
         log = self._log(survey_key, question_id)
+        if response_id not in self._texts(survey_key, question_id):
+            raise InvalidCoding(
+                f"Phiếu {response_id} không có câu trả lời cho câu {question_id}.",
+                f"response {response_id} has no answer to {question_id}",
+                field="response_id",
+            )
         change = recode(frame, response_id, code, who=who, why=why, at=at, cleaned_text=cleaned_text, log=log)
         log.append([change])
+        if before_write is not None:
+            before_write([change])
         self._store.add_changes(survey_key, question_id, [change.to_dict()])
         return change
 

@@ -8,6 +8,14 @@ Families (the services own their keys; this adapter only reads and writes plain 
     progress#<year>#<sample_id> all | province#.. | village#.. | enum#..   progress counters (field_progress.py)
     mark#<visit_id>             -                           a visit counted into progress (exactly once)
     paper#...                   (see chalicelib/domain/paper.py) paper forms: batches, entries, resolutions
+    recheck#<survey_key>        form                        the re-check form (field_quality.py; replaced)
+    recheck#<survey_key>        draw#<response_id>          one interview drawn for re-check (written once)
+    recheck#<survey_key>        result#<response_id>#<at>   one re-check's answers and comparison (append-only)
+    coding#<survey_key>#<question_id>  frame                an open question's code frame (replaced)
+    coding#<survey_key>#<question_id>  change#<at>#<response_id>  one coding change, who and why (append-only)
+
+The quality families are read and written by chalicelib/store/field_quality.py; an interview's stored
+answers (the responses table) are never changed by a re-check or a code.
 
 Writes that must happen together (a completed interview's visit and its response) go in one
 TransactWriteItems; a failed condition becomes `TransactionConflict` with the reasons per item.

@@ -32,6 +32,10 @@ CONSOLE_PAGES = [
     "/admin/sampling",
     "/admin/fieldwork",
     "/admin/fieldwork?province=01",
+    "/admin/fieldwork/risk",
+    "/admin/fieldwork/risk?survey_id=sipas-2026&version=1",
+    "/admin/coding",
+    "/admin/coding?survey_id=sipas-2026&version=1&question=q10_other",
 ]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -71,9 +75,38 @@ def fieldwork(live_stack: Any) -> None:
     assigned(live_stack)
 
 
+@pytest.fixture(scope="module")
+def field_quality(live_stack: Any, sipas: Any) -> None:
+    """The risk and coding pages with interviews, a re-check form, a draw, a re-check and a code frame; the
+    re-check entry form of a drawn household (radio buttons) and its comparison are walked too."""
+    from tests.integration.test_authoring import call
+    from tests.integration.test_field_quality import CODING, RECHECKS, interviews
+
+    interviews(live_stack, sipas)
+    call(live_stack, "PUT", RECHECKS + "/form", "admin", {"questions": ["a_sex", "a_age"]})
+    _, drawn, _ = call(live_stack, "POST", RECHECKS + "/draws", "admin", {"rate": 0.1, "seed": "a11y"})
+    target = drawn["draws"][0]["response_id"]
+    body = {"answers": {"interview_happened": "yes", "a_sex": "1"}}
+    call(live_stack, "POST", f"{RECHECKS}/results/{target}", "admin", body)
+    frame = {
+        "categories": [
+            {"code": "thu-tuc", "label_vi": "Thủ tục", "keywords": ["thủ tục"]},
+            {"code": "khong", "label_vi": "Không có ý kiến"},
+        ]
+    }
+    call(live_stack, "PUT", CODING + "/frame", "admin", frame)
+    # only the "no opinion" answers: tests/integration/test_field_quality.py codes the others in the same session
+    rule = {"code": "khong", "keywords": ["không có ý kiến"], "why": "kiểm thử trợ năng"}
+    call(live_stack, "POST", CODING + "/apply", "admin", rule)
+    FIELD_QUALITY_PAGES[:] = [f"/admin/fieldwork/risk?survey_id=sipas-2026&version=1&response_id={target}"]
+
+
+FIELD_QUALITY_PAGES: list[str] = []
+
+
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_citizen_and_console_pages_pass_axe_on_a_laptop_and_a_tablet(
-    browser, live_stack, long_audit_entry, fieldwork, viewport
+    browser, live_stack, long_audit_entry, fieldwork, field_quality, viewport
 ):
     context = browser.new_context(locale="vi-VN", viewport=VIEWPORTS[viewport])
     host = live_stack.api_url.split("//")[1].split(":")[0]
@@ -82,7 +115,7 @@ def test_citizen_and_console_pages_pass_axe_on_a_laptop_and_a_tablet(
     )
     page = context.new_page()
     failures = {}
-    for path in CITIZEN_PAGES + CONSOLE_PAGES:
+    for path in CITIZEN_PAGES + CONSOLE_PAGES + FIELD_QUALITY_PAGES:
         answer = page.goto(f"{live_stack.api_url}{path}")
         assert answer is not None and answer.status == 200, (path, answer and answer.status)  # the page itself
         assert page.url.startswith(live_stack.api_url), (path, page.url)  # signed in, not sent to the provider

@@ -67,6 +67,13 @@ WRITE_EXAMPLES: dict[str, tuple[Any, int]] = {
     "enter_paper_form": (lambda agency: {}, 400),
     "resolve_paper_form": (lambda agency: {}, 400),
     "import_paper_forms": (lambda agency: {}, 415),
+    # re-checks and coding: empty bodies are refused by the contract (400), after the permission
+    "set_recheck_form": (lambda agency: {}, 400),
+    "draw_rechecks": (lambda agency: {}, 400),
+    "record_recheck": (lambda agency: {}, 400),
+    "save_code_frame": (lambda agency: {}, 400),
+    "apply_coding": (lambda agency: {}, 400),
+    "recode_answer": (lambda agency: {}, 400),
 }
 CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_agency_origins": (
@@ -100,6 +107,8 @@ CONSOLE_FORMS: dict[str, tuple[Any, int]] = {
     "admin_paper_enter": (lambda agency: {}, 400),  # no form number
     "admin_paper_import": (lambda agency: {}, 400),  # no file
     "admin_paper_resolve": (lambda agency: {}, 409),  # WALK/1 is not waiting for a resolution
+    "admin_field_risk_change": (lambda agency: {"action": "nothing"}, 400),  # no survey named
+    "admin_coding_change": (lambda agency: {"action": "nothing"}, 400),
 }
 
 
@@ -198,6 +207,8 @@ def _fill(path: str, agency_param: str | None, agency: str | None) -> str:
     )
     url = url.replace("{year}", str(YEAR)).replace("{sample_id}", SAMPLE.get("id", ""))
     url = url.replace("{batch}", WALK_BATCH).replace("{form_number}", "1")
+    # the survey's open question; an interview id nothing was drawn or coded for (the walk writes nothing)
+    url = url.replace("{question_id}", "q10_other").replace("{response_id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
     if agency is not None and agency_param:
         url = url.replace("{" + agency_param + "}", agency)
     if "{username}" in url and agency in ACCOUNT_OF:

@@ -72,6 +72,11 @@ RULES_BEYOND_SCHEMA = {
     "PUT /admin/api/surveys/{survey_id}/versions/{version}/schedule": "closes_at after opens_at (and in the future once published)",
     "POST /admin/api/sampling/{year}/frames": "a readable CSV/XLSX whose rows name real provinces and communes (422 by row and column)",
     "POST /admin/api/sampling/{year}/samples": "the size given one way; provinces and certainty communes in the frame; a bounded sample",
+    "PUT /admin/api/fieldwork/rechecks/{survey_id}/{version}/form": "each question a closed item of the survey version",
+    "POST /admin/api/fieldwork/rechecks/{survey_id}/{version}/results/{response_id}": "only the form's questions",
+    "PUT /admin/api/coding/{survey_id}/{version}/{question_id}/frame": "codes unique, patterns safe (the regex() rules)",
+    "POST /admin/api/coding/{survey_id}/{version}/{question_id}/apply": "a code of the frame, a safe pattern",
+    "POST /admin/api/coding/{survey_id}/{version}/{question_id}/answers/{response_id}": "a code of the frame, an answered question",
 }
 # Every accepted report request queues a report build: the real survey only as the example and coverage give it.
 KEEP_FUZZED_SURVEY = {"POST /surveys/{survey_id}/reports"}
