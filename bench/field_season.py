@@ -67,6 +67,8 @@ def _plan(device: Device, assignment: dict[str, Any], sample_id: str, answers: l
     """The visits this enumerator makes over the season, in order, with their paradata."""
     from ulid import ULID
 
+    from infra.local.seed.fieldwork import respondent_of
+
     cheat = device.cheat
     speed = rng.gauss(1.0, 0.15)
     day = datetime(YEAR, 10, 1, 7, 30, tzinfo=VN) + timedelta(days=rng.randint(0, 3))
@@ -133,6 +135,8 @@ def _plan(device: Device, assignment: dict[str, Any], sample_id: str, answers: l
                         body["answers"] = _valid_or(copied, template)
                     else:
                         body["answers"] = rng.choice(answers)
+                    hh = f"{village['commune_code']}-{village['village_code']}-{household['position']}"
+                    body["respondent"] = respondent_of(sample_id, hh)  # its own generator: rng's stream unchanged
                 device.made.append(body)
                 if fake:
                     device.fakes.add(body["id"])
