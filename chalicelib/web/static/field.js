@@ -464,8 +464,9 @@ const download = async () => {
   route();
 };
 
-// Test and support hook: what is stored, and the outbox (e.g. to check 1,000 queued visits survive an update).
-window.fieldApp = { all, count, putAll, sync, unsent, version: APP_VERSION };
+// Test and support hook: what is stored, the outbox (e.g. to check 1,000 queued visits survive an update), the
+// adult-selection rule (to check it against the server's).
+window.fieldApp = { all, count, putAll, sync, unsent, adultToInterview, version: APP_VERSION };
 
 const start = async () => {
   device = await get('device', 'device');
