@@ -67,6 +67,8 @@ def _plan(device: Device, assignment: dict[str, Any], sample_id: str, answers: l
     """The visits this enumerator makes over the season, in order, with their paradata."""
     from ulid import ULID
 
+    from infra.local.seed.fieldwork import respondent_of
+
     cheat = device.cheat
     speed = rng.gauss(1.0, 0.15)
     day = datetime(YEAR, 10, 1, 7, 30, tzinfo=VN) + timedelta(days=rng.randint(0, 3))
@@ -133,6 +135,8 @@ def _plan(device: Device, assignment: dict[str, Any], sample_id: str, answers: l
                         body["answers"] = _valid_or(copied, template)
                     else:
                         body["answers"] = rng.choice(answers)
+                    hh = f"{village['commune_code']}-{village['village_code']}-{household['position']}"
+                    body["respondent"] = respondent_of(sample_id, hh)  # its own generator: rng's stream unchanged
                 device.made.append(body)
                 if fake:
                     device.fakes.add(body["id"])
@@ -346,9 +350,9 @@ def run(args: Any) -> dict[str, Any]:
             ):
                 for item in page["Items"]:
                     visits[item["outcome"]["S"]] += 1
-            stored_ids = {
-                r["response_id"] for r in wiring.responses().iter_survey("sipas-2026#1") if r.get("channel") == "field"
-            }
+            field_rows = [r for r in wiring.responses().iter_survey("sipas-2026#1") if r.get("channel") == "field"]
+            stored_ids = {r["response_id"] for r in field_rows}
+            chosen = [r.get("collection") or {} for r in field_rows]
             made_by_outcome = Counter(b["outcome"] for b in made)
             progress = wiring.progress_service().progress(YEAR, sample["sample_id"])
             counted = {k: progress["total"][k] for k in made_by_outcome}
@@ -359,6 +363,13 @@ def run(args: Any) -> dict[str, Any]:
                 "field_responses_stored": len(stored_ids),
                 "every_interview_stored_once": stored_ids == {b["id"] for b in completed},
                 "every_visit_counted_once": counted == dict(made_by_outcome) == dict(visits),
+                # one adult per household: the respondent's weight is the household's × its adults
+                "adults_per_interview": round(sum(int(c.get("adults", 0)) for c in chosen) / max(1, len(chosen)), 2),
+                "respondent_weight_is_household_weight_times_adults": bool(chosen)
+                and all(
+                    math.isclose(float(c["weight"]), float(c["household_weight"]) * int(c["adults"]), rel_tol=1e-9)
+                    for c in chosen
+                ),
             }
 
             # risk

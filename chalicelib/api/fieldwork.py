@@ -127,7 +127,10 @@ def get_field_package() -> Response:
 @api(
     "recordFieldVisit",
     "One household visit (completed with answers, refused, not at home, vacant), exactly once by its ULID: "
-    "201 stored, 200 the same again, 409 the id with other content." + DEVICE_NOTE,
+    "201 stored, 200 the same again, 409 the id with other content. A completed interview names its respondent "
+    "(`respondent`: the household's adults and the one the draw chose, docs/FIELDWORK.md); 400 "
+    "`invalid_submission` at `/respondent` if missing, at `/respondent/selected` if another adult was named."
+    + DEVICE_NOTE,
     body="FieldVisit",
     answers=(Answer(201, "Stored", "FieldVisitReceipt"), Answer(200, "Already stored", "FieldVisitReceipt")),
     errors=(401, 403, 404, 409, 413, 415),

@@ -27,6 +27,7 @@ from chalicelib.domain.audit import Actor
 from chalicelib.domain.clock import stamp, utcnow
 from chalicelib.domain.errors import DomainError, InvalidSubmission, NotFound, ResponseIdConflict
 from chalicelib.domain.responses import RECEIVED, Response
+from chalicelib.domain.sampling import adult_to_interview
 from chalicelib.domain.survey import Survey
 
 MANAGE = "fieldwork.manage"
@@ -438,6 +439,17 @@ class FieldworkService:
         }
         if body.get("note"):
             visit["note"] = str(body["note"])
+        respondent = body.get("respondent")
+        if respondent is not None:  # a refusal or absence of the chosen adult may carry it too
+            visit["adults"], visit["selected_adult"] = _respondent(sample_id, hh, respondent)
+        elif outcome == "completed":
+            raise InvalidSubmission(
+                "Phỏng vấn hoàn thành cần ghi số người từ 18 tuổi trở lên của hộ và người được chọn phỏng vấn "
+                "(respondent: adults, selected).",
+                "A completed interview needs the household's number of adults (18+) and the one selected "
+                "(respondent: adults, selected).",
+                field="/respondent",
+            )
         actions = []
         if outcome == "completed":
             response = self._response(device, body, visit, slot, village, now, digest)
@@ -499,6 +511,7 @@ class FieldworkService:
         if not paradata.get("gps_consent"):
             paradata.pop("gps", None)  # no consent, no position: dropped even if a client sent one
         paradata["enumerator"] = device.username
+        adults = int(visit["adults"])
         collection = {
             "kind": "field",
             "year": visit["year"],
@@ -509,8 +522,15 @@ class FieldworkService:
             "position": visit["position"],
             "replacement": visit["replacement"],
             "probability": slot["probability"],
-            "inclusion_probability": slot["inclusion_probability"],
-            "weight": slot["weight"],
+            # the respondent's selection: one adult of `adults` (docs/FIELDWORK.md "One adult per household"),
+            # so the respondent's π is the household's / adults and the weight the household's × adults
+            "adults": adults,
+            "selected_adult": visit["selected_adult"],
+            "respondent_probability": 1 / adults,
+            "household_inclusion_probability": slot["inclusion_probability"],
+            "household_weight": slot["weight"],
+            "inclusion_probability": slot["inclusion_probability"] / adults,
+            "weight": slot["weight"] * adults,
             "enumerator": device.username,
         }
         return Response(
@@ -583,6 +603,21 @@ def _slot(
                     return slot, village
             return None, village
     return None, None
+
+
+def _respondent(sample_id: str, household: str, respondent: Mapping[str, Any]) -> tuple[int, int]:
+    """The household's adults and the one interviewed, checked against the draw (the schema bounds both)."""
+    adults, given = int(respondent["adults"]), int(respondent["selected"])
+    chosen = adult_to_interview(sample_id, household, adults)
+    if given != chosen:
+        raise InvalidSubmission(
+            f"Hộ {household} có {adults} người từ 18 tuổi trở lên: người cần phỏng vấn là người thứ {chosen} "
+            f"trong danh sách từ lớn tuổi nhất đến nhỏ tuổi nhất, không phải người thứ {given}.",
+            f"Household {household} has {adults} adults (18+): the one to interview is number {chosen} in the "
+            f"list from oldest to youngest, not number {given}.",
+            field="/respondent/selected",
+        )
+    return adults, chosen
 
 
 def _digest(body: Mapping[str, Any]) -> str:

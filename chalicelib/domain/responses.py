@@ -48,7 +48,9 @@ class Response:
     attributed: bool = False
     # How a direct-survey response was collected (issue 9), as the server recorded it:
     #   field: {"kind": "field", "year", "sample_id", "household_id", "commune_code", "village_code",
-    #           "position", "replacement", "probability" (household stage), "inclusion_probability", "weight",
+    #           "position", "replacement", "probability" (household stage), "household_inclusion_probability",
+    #           "household_weight", "adults", "selected_adult", "respondent_probability" (1/adults),
+    #           "inclusion_probability", "weight" (the respondent's: household π / adults, weight × adults),
     #           "enumerator"}; every interview carries its selection probability and design weight.
     #   paper: {"kind": "paper", "form_number", "batch", "clerks": [...], "resolved_by"?}
     collection: dict[str, Any] = field(default_factory=dict)

@@ -1,9 +1,10 @@
-"""Household-survey sampling: sample sizes and the multi-stage draw (commune PPS → village PPS → households).
+"""Household-survey sampling: sample sizes and the multi-stage draw (commune PPS → village PPS → households → one adult).
 
 Methodology (docs: METHODOLOGY §3): in each province (stratum) communes are the primary sampling units,
 drawn by systematic PPS on households with certainty units; villages (thôn, tổ dân phố) by systematic PPS
 within each selected commune; households with equal probability from the village's listing, with
-replacements drawn in order. Every unit keeps its stage probabilities, so π = product and weight = 1/π.
+replacements drawn in order; in each interviewed household one adult (`adult_to_interview`, drawn on the
+doorstep). Every unit keeps its stage probabilities, so π = product and weight = 1/π.
 
 Systematic PPS is written here (~40 lines) rather than taken from `samplics`: samplics pulls polars,
 pyarrow, scipy and statsmodels (hundreds of MB) into a Lambda package that today has none of them, and
@@ -15,6 +16,7 @@ The frame reader lives in sampling_frame.py, the CSV/XLSX export in sampling_exp
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from bisect import bisect_right
@@ -24,11 +26,13 @@ from dataclasses import dataclass, field
 from chalicelib.domain.errors import DomainError
 
 __all__ = [
+    "MAX_ADULTS",
     "Design",
     "Frame",
     "InvalidSamplingDesign",
     "Sample",
     "Village",
+    "adult_to_interview",
     "allocate",
     "design_size",
     "draw_sample",
@@ -323,3 +327,22 @@ def draw_sample(frame: Frame, design: Design, seed: int, provinces: Iterable[str
                     replacement = 0 if index < take else index - take + 1
                     households.append(HouseholdSlot(village, position, replacement, take / size))
     return Sample(seed, design, frame.geography, tuple(communes), tuple(villages), tuple(households))
+
+
+# ------------------------------------------------------------------------------------------ one adult
+MAX_ADULTS = 30
+
+
+def adult_to_interview(sample_id: str, household_id: str, adults: int) -> int:
+    """Which of the household's adults to interview: k in 1..adults (docs/FIELDWORK.md "One adult per household").
+
+    The enumerator lists the adults (18+, usual residents) from oldest to youngest; the k-th is interviewed,
+    k = 1 + (the first 8 bytes of SHA-256("<sample_id>|<household_id>"), big-endian) mod adults. Neither the
+    enumerator nor the device chooses, anyone can check it afterwards, and each adult's chance is 1/adults
+    (the modulo bias of a 64-bit number over at most 30 is below 2e-18). The field app computes the same in
+    the browser (static/field.js).
+    """
+    if isinstance(adults, bool) or not isinstance(adults, int) or not 1 <= adults <= MAX_ADULTS:
+        raise ValueError(f"adults must be an integer from 1 to {MAX_ADULTS}, not {adults!r}")
+    digest = hashlib.sha256(f"{sample_id}|{household_id}".encode()).digest()
+    return 1 + int.from_bytes(digest[:8], "big") % adults

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.sampling import adult_to_interview
 from tests.e2e.conftest import open_page
 from tests.e2e.test_accessibility import _problems
 from tests.integration.helpers import fresh_submissions, table_items
@@ -77,6 +78,15 @@ def assigned(stack: Any) -> tuple[str, dict[str, Any]]:
         assert status == 200, assignment
         _SAMPLE.update(id=drawn["sample_id"], assignment=assignment)
     return _SAMPLE["id"], _SAMPLE["assignment"]
+
+
+# the unit tests' pinned cases (tests/unit/test_fieldwork.py): the browser's SubtleCrypto must agree with hashlib
+PICK_CASES = [["2026-s1", f"00004-V1-{i}", n] for i, n in [(1, 1), (2, 3), (3, 5), (4, 6), (5, 30)]]
+
+
+def _pick(village: dict[str, Any], slot: dict[str, Any], adults: int) -> int:
+    household = f"{village['commune_code']}-{village['village_code']}-{slot['position']}"
+    return adult_to_interview(_SAMPLE["id"], household, adults)
 
 
 def _link_device(browser: Any, stack: Any) -> tuple[Any, Any]:
@@ -170,10 +180,21 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     page.wait_for_selector("body[data-ready]", state="attached")
     assert "Không có mạng" in page.inner_text("#net")
 
-    # interview 1, completed offline; the first answer by a tap (its time is measured on the monotonic clock)
+    # interview 1, completed offline. First the household's adults: the app says which one to interview (SHA-256 in
+    # the browser, offline), the same adult the server's rule picks; only then the questionnaire
     _open_village(page, village)
     _household(page, village, main[0]).locator("text=Phỏng vấn").click()
+    page.wait_for_selector("#adults")
+    assert page.is_hidden("#iform")
+    k = _pick(village, main[0], 4)
+    page.fill("#adults", "4")
     page.wait_for_selector("#iform .sec")
+    assert f"phỏng vấn người thứ {k}" in page.inner_text("#pick")
+    assert "từ lớn tuổi nhất đến nhỏ tuổi nhất" in page.inner_text("#pick")
+    browser_picks = page.evaluate(
+        "cases => Promise.all(cases.map(c => fieldApp.adultToInterview(c[0], c[1], c[2])))", PICK_CASES
+    )
+    assert browser_picks == [adult_to_interview(*c) for c in PICK_CASES] == [1, 2, 2, 2, 21]
     assert _problems(page) == []  # the interview screen at a phone's width
     first = page.evaluate(TAPPABLE, answers[0])
     page.locator(f"#iform input[name='{first}'][value='{answers[0][first]}']").check()
@@ -185,6 +206,7 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
 
     # interview 2: half done, the app is closed (a restart), reopened, resumed with nothing lost
     _household(page, village, main[1]).locator("text=Phỏng vấn").click()
+    page.fill("#adults", "2")
     page.wait_for_selector("#iform .sec")
     names = list(answers[1])
     half = names[: len(names) // 2]
@@ -196,6 +218,8 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     page.wait_for_selector("body[data-ready]", state="attached")
     page.click("a.resume")
     page.wait_for_selector("#iform .sec")
+    assert page.input_value("#adults") == "2"  # the household's adults and the pick are kept with the interview
+    assert f"người thứ {_pick(village, main[1], 2)}" in page.inner_text("#pick")
     kept = page.evaluate(
         "names => names.filter(n => Array.from(document.getElementById('iform').elements)"
         ".some(i => i.name === n && (/radio|checkbox/.test(i.type) ? i.checked : i.value !== '')))",
@@ -215,6 +239,9 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     assert done["paradata"]["duration_ms"] > 0 and done["paradata"]["question_ms"].get(first, 0) > 0
     assert done["paradata"]["gps_consent"] is True and "gps" not in done["paradata"]
     assert len(done["paradata"]["device_id"]) == 32 and _same_answers(done["answers"], answers[0])
+    assert done["respondent"] == {"adults": 4, "selected": k}
+    second = visits[f"completed{main[1]['position']}"]
+    assert second["respondent"] == {"adults": 2, "selected": _pick(village, main[1], 2)}
     ids = [o["id"] for o in outbox]
 
     # the network returns; the first visit's answer is lost on the way back after the server stored it
@@ -238,6 +265,10 @@ def test_an_enumerator_works_offline_and_every_visit_is_stored_once(browser: Any
     responses = [r["response_id"]["S"] for r in table_items(live_stack, "ResponsesTable")]
     completed = [o["id"] for o in outbox if o["visit"]["outcome"] == "completed"]
     assert len(completed) == 2 and all(responses.count(i) == 1 for i in completed)
+    stored = next(r for r in table_items(live_stack, "ResponsesTable") if r["response_id"]["S"] == done["id"])
+    collection = stored["collection"]["M"]
+    assert int(collection["adults"]["N"]) == 4 and int(collection["selected_adult"]["N"]) == k
+    assert float(collection["weight"]["N"]) == pytest.approx(main[0]["weight"] * 4)
     _open_village(page, village)
     assert "đã gửi" in _household(page, village, main[2]).inner_text()
     assert _problems(page) == []  # the household list with its outcome buttons

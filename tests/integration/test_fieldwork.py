@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import pytest
 from ulid import ULID
 
 from tests.integration.helpers import fresh_submissions, post, table_items
@@ -51,7 +52,17 @@ def link(stack: Any) -> str:
     return str(linked["token"])
 
 
-def visit(sample_id: str, slot: dict[str, Any], village: dict[str, Any], outcome: str, answers: Any = None) -> dict:
+def respondent(sample_id: str, village: dict[str, Any], slot: dict[str, Any], adults: int) -> dict[str, int]:
+    """The adult the draw picks in this household (docs/FIELDWORK.md "One adult per household")."""
+    from chalicelib.domain.sampling import adult_to_interview
+
+    household = f"{village['commune_code']}-{village['village_code']}-{slot['position']}"
+    return {"adults": adults, "selected": adult_to_interview(sample_id, household, adults)}
+
+
+def visit(
+    sample_id: str, slot: dict[str, Any], village: dict[str, Any], outcome: str, answers: Any = None, adults: int = 3
+) -> dict:
     body: dict[str, Any] = {
         "id": str(ULID()),
         "survey_id": "sipas-2026",
@@ -76,6 +87,8 @@ def visit(sample_id: str, slot: dict[str, Any], village: dict[str, Any], outcome
     }
     if answers is not None:
         body["answers"] = answers
+    if outcome == "completed":
+        body["respondent"] = respondent(sample_id, village, slot, adults)
     return body
 
 
@@ -97,7 +110,7 @@ def test_an_enumerator_records_visits_once_and_progress_counts_them(live_stack, 
     assert package["surveys"]["sipas-2026"]["definition"]["id"] == "sipas-2026"
 
     answers = [s["answers"] for s in fresh_submissions(sipas, 2)]
-    done = visit(sample_id, main[0], village, "completed", answers[0])
+    done = visit(sample_id, main[0], village, "completed", answers[0], adults=4)
     status, receipt = device_call(live_stack, "POST", "/field/api/visits", token, done)
     assert status == 201, receipt
     assert receipt["household_id"] == f"{village['commune_code']}-{village['village_code']}-{main[0]['position']}"
@@ -123,8 +136,14 @@ def test_an_enumerator_records_visits_once_and_progress_counts_them(live_stack, 
     stored = responses[done["id"]]
     collection = stored["collection"]["M"]
     assert collection["household_id"]["S"] == receipt_household(done)
-    assert float(collection["weight"]["N"]) == main[0]["weight"]
-    assert float(collection["inclusion_probability"]["N"]) == main[0]["inclusion_probability"]
+    # one adult of the household's four answered: the respondent's weight is the household's × 4
+    assert float(collection["household_weight"]["N"]) == main[0]["weight"]
+    assert float(collection["household_inclusion_probability"]["N"]) == main[0]["inclusion_probability"]
+    assert float(collection["weight"]["N"]) == pytest.approx(main[0]["weight"] * 4)
+    assert float(collection["inclusion_probability"]["N"]) == pytest.approx(main[0]["inclusion_probability"] / 4)
+    assert float(collection["respondent_probability"]["N"]) == pytest.approx(0.25)
+    assert int(collection["adults"]["N"]) == 4
+    assert int(collection["selected_adult"]["N"]) == done["respondent"]["selected"]
     assert stored["paradata"]["M"]["enumerator"]["S"] == ENUMERATOR
     assert "gps" not in stored["paradata"]["M"]  # no consent, no position
     assert refused["id"] not in responses and replaced["id"] in responses
@@ -190,6 +209,22 @@ def test_a_household_outside_the_assignment_and_a_bad_token_are_refused(live_sta
     status, error = device_call(live_stack, "POST", "/field/api/visits", token, broken)
     assert status == 400 and error["error"]["code"] == "invalid_submission" and error["error"]["field"], error
     assert not [i for i in table_items(live_stack, "FieldworkTable") if i["pk"]["S"] == f"visit#{broken['id']}"]
+
+    # a completed interview names the adult the draw chose: none, or another one, is refused and nothing stored
+    answers = fresh_submissions(sipas, 1)[0]["answers"]
+    anonymous = visit(sample_id, slot, village, "completed", answers)
+    del anonymous["respondent"]
+    right = respondent(sample_id, village, slot, 5)
+    other = {
+        **visit(sample_id, slot, village, "completed", answers),
+        "respondent": {**right, "selected": right["selected"] % 5 + 1},
+    }
+    for body, field in ((anonymous, "/respondent"), (other, "/respondent/selected")):
+        status, error = device_call(live_stack, "POST", "/field/api/visits", token, body)
+        assert status == 400 and error["error"]["code"] == "invalid_submission", error
+        assert error["error"]["field"] == field, error
+        assert not [i for i in table_items(live_stack, "FieldworkTable") if i["pk"]["S"] == f"visit#{body['id']}"]
+    assert f"người thứ {right['selected']}" in error["error"]["message"]
 
     # the public route no longer takes field or paper interviews from anyone
     submission = {**fresh_submissions(sipas, 1)[0], "channel": "field"}

@@ -36,6 +36,9 @@ def test_the_shell_is_a_vietnamese_installable_page_with_no_inline_script() -> N
     scripts = [a["src"] for t, a in tags.tags if t == "script"]
     assert [re.sub(r"\?v=.*", "", s) for s in scripts] == ["/static/logic.js", "/static/field.js"]  # no inline code
     assert tags.find("strong", id="unsent")  # the unsent count is in the page's header, always in view
+    # before an interview: the household's adults (the app then shows which one to interview)
+    assert tags.find("input", id="adults", type="number", min="1", max="30")
+    assert tags.find("label", **{"for": "adults"})
     assert answer["headers"]["Cache-Control"] == "no-cache"
 
 

@@ -24,6 +24,7 @@ from chalicelib.domain.fieldwork import (
     InvalidAssignment,
     TransactionConflict,
 )
+from chalicelib.domain.sampling import adult_to_interview
 from chalicelib.domain.sampling_service import sample_to_json
 from chalicelib.domain.submissions import IdentifierHasher, SubmissionService
 from chalicelib.reference.geography import load_geography
@@ -206,7 +207,17 @@ def visit_body(assignment: dict[str, Any], outcome: str, index: int = 0, **extra
         "outcome": outcome,
         "paradata": {"device_id": "device-123456", "duration_ms": 600_000},
     }
+    if outcome == "completed":
+        body["respondent"] = respondent(village, slot, 3)
     return body | extra
+
+
+def respondent(village: dict[str, Any], slot: dict[str, Any], adults: int) -> dict[str, int]:
+    """The right pick for a household of the unit tests' sample S1."""
+    from chalicelib.domain.fieldwork import household_id
+
+    hh = household_id(village["commune_code"], village["village_code"], int(slot["position"]))
+    return {"adults": adults, "selected": adult_to_interview("S1", hh, adults)}
 
 
 # --- device tokens ---------------------------------------------------------------------------------
@@ -322,7 +333,8 @@ def test_a_completed_interview_carries_its_selection_and_no_position_without_con
     response = store.responses[body["id"]]
     slot = assignment["villages"][0]["households"][4]
     assert slot["replacement"] == 1
-    assert response["channel"] == "field" and response["collection"]["weight"] == slot["weight"]
+    assert response["channel"] == "field" and response["collection"]["household_weight"] == slot["weight"]
+    assert response["collection"]["weight"] == slot["weight"] * 3  # one adult of three was interviewed
     assert response["collection"]["replacement"] == 1 and response["paradata"]["enumerator"] == "dtv.hanoi"
     assert "gps" not in response["paradata"] and "device_id" in response["identifiers"]
     assert store.get(f"visit#{body['id']}")["response_id"] == body["id"]
@@ -331,6 +343,82 @@ def test_a_completed_interview_carries_its_selection_and_no_position_without_con
     consented["paradata"] |= {"gps": gps, "gps_consent": True}
     service.record_visit(device(), consented)
     assert store.responses[consented["id"]]["paradata"]["gps"] == gps
+
+
+# --- one adult per household ----------------------------------------------------------------------------
+def test_the_adult_to_interview_is_fixed_by_the_sample_and_household_and_checkable() -> None:
+    # pinned values: the field app's JavaScript (SubtleCrypto) must give the same (tests/e2e/test_field_app.py)
+    picks = [adult_to_interview("2026-s1", f"00004-V1-{i}", n) for i, n in [(1, 1), (2, 3), (3, 5), (4, 6), (5, 30)]]
+    assert picks == [1, 2, 2, 2, 21]
+    # SHA-256("2026-s1|00004-V1-2") starts c2c3ba771e9fc3b1: the first 8 bytes, big-endian, mod 3, plus 1
+    assert adult_to_interview("2026-s1", "00004-V1-2", 3) == 0xC2C3BA771E9FC3B1 % 3 + 1
+    for bad in (0, 31, -1, True, 2.0):
+        with pytest.raises(ValueError):
+            adult_to_interview("S1", "00004-V1-1", bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("adults", [2, 3, 4, 6, 7, 30])
+def test_each_adult_of_a_household_is_equally_likely_over_many_households(adults: int) -> None:
+    households = 60_000
+    counts = [0] * adults
+    for i in range(households):
+        k = adult_to_interview("2026-s7", f"{i % 3000:05d}-T{i // 3000}-{i % 17 + 1}", adults)
+        assert 1 <= k <= adults
+        counts[k - 1] += 1
+    expected = households / adults
+    chi2 = sum((c - expected) ** 2 / expected for c in counts)
+    # 3 df + 12 is above the 99.9th percentile of chi-square with df = adults - 1 (10.8 at 1 df, 58.3 at 29)
+    assert chi2 < 3 * (adults - 1) + 12, (chi2, counts)
+    # and across sample ids, one household's pick is spread too (not stuck on one adult)
+    picks = {adult_to_interview(f"2026-s{s}", "00004-V1-1", adults) for s in range(200)}
+    assert picks == set(range(1, adults + 1))
+
+
+def test_a_completed_interview_names_the_adult_the_draw_chose(world, assignment) -> None:
+    from infra.local.seed.responses import generate_submissions
+
+    service, store, _ = world
+    answers = generate_submissions(sipas_definition(), load_geography("vn-2025"), 1, seed=4)[0]["answers"]
+    village = assignment["villages"][0]
+    slot = village["households"][0]
+    missing = visit_body(assignment, "completed", 0, answers=answers)
+    del missing["respondent"]
+    with pytest.raises(InvalidSubmission) as caught:
+        service.record_visit(device(), missing)
+    assert caught.value.field == "/respondent" and "18 tuổi" in caught.value.message_vi
+
+    right = respondent(village, slot, 5)
+    wrong = visit_body(
+        assignment, "completed", 0, answers=answers, respondent={**right, "selected": right["selected"] % 5 + 1}
+    )
+    with pytest.raises(InvalidSubmission) as caught:
+        service.record_visit(device(), wrong)
+    assert caught.value.field == "/respondent/selected"
+    assert f"người thứ {right['selected']}" in caught.value.message_vi
+    assert f"number {right['selected']}" in caught.value.message_en
+    for shape in ({"adults": 0, "selected": 1}, {"adults": 31, "selected": 1}, {"adults": 2}):
+        with pytest.raises(InvalidSubmission) as caught:
+            service.record_visit(device(), visit_body(assignment, "completed", 0, answers=answers, respondent=shape))
+        assert caught.value.field.startswith("/respondent")
+    assert not store.responses and not [k for k in store.items if k[0].startswith("visit#")]
+
+    body = visit_body(assignment, "completed", 0, answers=answers, respondent=right)
+    service.record_visit(device(), body)
+    collection = store.responses[body["id"]]["collection"]
+    assert collection["adults"] == 5 and collection["selected_adult"] == right["selected"]
+    assert collection["respondent_probability"] == pytest.approx(1 / 5)
+    assert collection["household_inclusion_probability"] == slot["inclusion_probability"]
+    assert collection["household_weight"] == slot["weight"]
+    assert collection["inclusion_probability"] == pytest.approx(slot["inclusion_probability"] / 5)
+    assert collection["weight"] == pytest.approx(slot["weight"] * 5)
+    assert collection["weight"] * collection["inclusion_probability"] == pytest.approx(1)
+    assert store.get(f"visit#{body['id']}")["adults"] == 5
+
+    # a refusal by the chosen adult may say who it was (checked the same way); it needs no respondent
+    refused = visit_body(assignment, "refused", 1, respondent=respondent(village, village["households"][1], 2))
+    service.record_visit(device(), refused)
+    assert store.get(f"visit#{refused['id']}")["selected_adult"] == refused["respondent"]["selected"]
+    service.record_visit(device(), visit_body(assignment, "not_at_home", 2))
 
 
 def test_only_households_of_the_enumerators_own_villages_are_taken(world, assignment) -> None:

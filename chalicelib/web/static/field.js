@@ -1,7 +1,8 @@
 // The enumerators' field app (/field/): works for days with no network. Everything is kept in IndexedDB:
 //   device      the device token (from /admin/field/device) and a random device id made once
 //   package     the assignments and each survey version's form (/field/api/package, /field/form/{id}/{v})
-//   interviews  interviews in progress: answers saved on every change, active time from the monotonic clock
+//   interviews  interviews in progress: the household's adults and the one to interview, answers saved on every
+//               change, active time from the monotonic clock
 //   outbox      finished visits, each with the ULID made when the visit started (the server's exactly-once key)
 //   sent        what the server acknowledged, per household
 // Sync: each outbox item is POSTed to /field/api/visits; 201/200 removes it, 409 keeps it as a conflict, 401 asks
@@ -175,12 +176,55 @@ const recordOutcome = async (v, h, outcome) => {
 // --- an interview -----------------------------------------------------------------------------------------
 const startInterview = async (v, h) => {
   const rec = { id: ulid(), survey_id: v.survey_id, survey_version: v.survey_version, household: household(h), village: v.key,
-    started_at: new Date().toISOString(), active_ms: 0, question_ms: {}, values: [], gps_consent: false, gps: null };
+    started_at: new Date().toISOString(), active_ms: 0, question_ms: {}, values: [], gps_consent: false, gps: null,
+    adults: null, selected: null };
   await put('interviews', rec);
   location.hash = '#i/' + rec.id;
 };
 
 let cur = null; // the open interview: {rec, form, logic, last, q}
+
+// --- one adult per household (docs/FIELDWORK.md): the enumerator lists the adults from oldest to youngest; the k-th
+// is interviewed, k = 1 + (first 8 bytes of SHA-256("<sample_id>|<household_id>"), big-endian) mod n. The server
+// recomputes it (chalicelib/domain/sampling.py adult_to_interview). SubtleCrypto needs no network.
+const MAX_ADULTS = 30;
+const adultsIn = text => { const n = Number(String(text).trim()); return String(text).trim() && Number.isInteger(n) && n >= 1 && n <= MAX_ADULTS ? n : 0; };
+const adultToInterview = async (sampleId, householdId, n) => {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${sampleId}|${householdId}`));
+  return 1 + Number(new DataView(digest).getBigUint64(0, false) % BigInt(n));
+};
+const showPick = () => {
+  const r = cur && cur.rec, box = $('pick');
+  if (!r) return;
+  box.textContent = '';
+  $('ibody').hidden = !r.selected;
+  if (r.selected) {
+    box.append('Hãy liệt kê các thành viên từ lớn tuổi nhất đến nhỏ tuổi nhất và phỏng vấn ');
+    el('strong', {}, box, `người thứ ${r.selected}`);
+    box.append(` (trong ${r.adults} người từ 18 tuổi trở lên). Không thay bằng người khác trong hộ.`);
+    el('small', { lang: 'en', className: 'en' }, box, ` List them from oldest to youngest and interview number ${r.selected}.`);
+  } else if ($('adults').value.trim()) {
+    box.textContent = r.pick_error || `Nhập một số nguyên từ 1 đến ${MAX_ADULTS}.`;
+  } else {
+    box.textContent = 'Nhập số người để biết cần phỏng vấn ai.';
+  }
+};
+$('adults').addEventListener('input', async e => {
+  if (!cur) return;
+  const rec = cur.rec, text = e.target.value, n = adultsIn(text);
+  let k = null, problem = '';
+  if (n) {
+    try { k = await adultToInterview(rec.household.sample_id, `${rec.household.commune_code}-${rec.household.village_code}-${rec.household.position}`, n); }
+    catch (x) { problem = 'Thiết bị không tính được người cần phỏng vấn (trình duyệt không hỗ trợ SHA-256 trên trang này).'; }
+  }
+  if (!cur || cur.rec !== rec || $('adults').value !== text) return; // a later keystroke wins
+  rec.adults = k ? n : null;
+  rec.selected = k;
+  rec.pick_error = problem;
+  showPick();
+  save();
+});
+
 const form = $('iform');
 const tick = () => { // monotonic time: performance.now() deltas while the page is visible, summed into the record
   if (!cur) return;
@@ -209,7 +253,10 @@ const openInterview = async id => {
   if (!rec) { location.hash = '#home'; return; }
   const html = await get('package', `form:${rec.survey_id}#${rec.survey_version}`);
   show('v-interview', `Hộ số ${rec.household.position} — thôn ${rec.household.village_code}`);
-  if (!html) { form.textContent = 'Chưa có phiếu của khảo sát này trên máy: hãy tải danh sách khi có mạng.'; return; }
+  $('adults').value = rec.adults || '';
+  $('ibody').hidden = true;
+  $('pick').textContent = '';
+  if (!html) { form.textContent = 'Chưa có phiếu của khảo sát này trên máy: hãy tải danh sách khi có mạng.'; $('ibody').hidden = false; return; }
   form.innerHTML = html.html; // our own server's fragment (the citizens' form macros), stored with the package
   const logic = JSON.parse((form.querySelector('script.logic') || {}).textContent || '{}');
   cur = { rec, logic, last: performance.now(), q: null };
@@ -223,6 +270,8 @@ const openInterview = async id => {
   $('gps-state').textContent = rec.gps ? `Đã ghi vị trí (±${Math.round(rec.gps.accuracy_m || 0)} m)` : '';
   $('ierr').hidden = true;
   apply();
+  showPick();
+  if (!rec.selected) $('adults').focus();
 };
 
 const holds = (s, v) => window.surveyLogic.holds(s, v);
@@ -298,6 +347,7 @@ $('gps-consent').addEventListener('change', async e => {
 });
 $('finish').addEventListener('click', async () => {
   if (!cur) return;
+  if (!cur.rec.selected) { showPick(); $('ibody').hidden = true; $('adults').focus(); return; }
   apply();
   const errs = problems(), box = $('ierr');
   $$('.err', form).forEach(x => x.remove());
@@ -313,7 +363,7 @@ $('finish').addEventListener('click', async () => {
     duration_ms: Math.round(r.active_ms), question_ms: r.question_ms, gps_consent: !!r.gps_consent };
   if (r.gps_consent && r.gps) paradata.gps = r.gps;
   const visit = { id: r.id, survey_id: r.survey_id, survey_version: r.survey_version, household: r.household,
-    outcome: 'completed', answers: answers(), paradata };
+    outcome: 'completed', answers: answers(), respondent: { adults: r.adults, selected: r.selected }, paradata };
   cur = null;
   await del('interviews', r.id);
   await enqueue(visit);
@@ -414,8 +464,9 @@ const download = async () => {
   route();
 };
 
-// Test and support hook: what is stored, and the outbox (e.g. to check 1,000 queued visits survive an update).
-window.fieldApp = { all, count, putAll, sync, unsent, version: APP_VERSION };
+// Test and support hook: what is stored, the outbox (e.g. to check 1,000 queued visits survive an update), the
+// adult-selection rule (to check it against the server's).
+window.fieldApp = { all, count, putAll, sync, unsent, adultToInterview, version: APP_VERSION };
 
 const start = async () => {
   device = await get('device', 'device');

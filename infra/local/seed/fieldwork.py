@@ -13,6 +13,19 @@ from typing import Any
 
 ENUMERATOR = "dieutra.hanoi"
 PROVINCES = ["01", "46"]  # Hà Nội, Huế: the seeded accounts' provinces
+# Adults (18+) per household, 1..6: Vietnamese households average ~3.5 people, ~2.5 of them adults.
+ADULTS = (1, 2, 3, 4, 5, 6)
+ADULT_SHARES = (12, 42, 24, 14, 5, 3)
+
+
+def respondent_of(sample_id: str, household_id: str) -> dict[str, int]:
+    """A household's adults (drawn from ADULT_SHARES, the same for the same household) and the one the draw picks.
+
+    Its own generator, seeded by the household: the callers' random streams are left as they were."""
+    from chalicelib.domain.sampling import adult_to_interview
+
+    adults = random.Random(f"{sample_id}|{household_id}").choices(ADULTS, ADULT_SHARES)[0]  # noqa: S311 - demo data
+    return {"adults": adults, "selected": adult_to_interview(sample_id, household_id, adults)}
 
 
 def seed_fieldwork(definition: dict[str, Any], year: int = 2026) -> dict[str, int]:
@@ -89,6 +102,9 @@ def seed_fieldwork(definition: dict[str, Any], year: int = 2026) -> dict[str, in
                     }
                 if result == "completed":
                     body["answers"] = next(answers)
+                    body["respondent"] = respondent_of(
+                        sample_id, f"{village['commune_code']}-{village['village_code']}-{household['position']}"
+                    )
                 fieldwork.record_visit(device, body)
                 counts[result] = counts.get(result, 0) + 1
     return counts
