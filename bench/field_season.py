@@ -206,11 +206,13 @@ def run(args: Any) -> dict[str, Any]:
     from chalicelib.auth.permissions import Grant
     from chalicelib.auth.principal import Principal
     from chalicelib.reference.geography import load_geography
+    from chalicelib.store import aws
     from infra.local.idp import LocalIdentityProvider
     from infra.local.seed.frames import frame_csv, frame_rows
     from infra.local.seed.responses import generate_submissions
     from infra.local.stack import LocalStack
 
+    aws.READ_TIMEOUT = 300  # moto's query cost grows with the table: a page of 20,000 interviews takes seconds
     rng = random.Random(2026)
     out: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}"}
     with tempfile.TemporaryDirectory() as state_dir:

@@ -50,6 +50,9 @@ class CodeFrameMissing(DomainError):
 class ResponseReader(Protocol):
     def iter_survey(self, survey_key: str) -> Iterable[dict[str, Any]]: ...
 
+    def iter_field(self, survey_key: str) -> Iterable[dict[str, Any]]:
+        """The survey version's field interviews only (a sparse index: not its web responses)."""
+
     def get(self, response_id: str) -> Response | None: ...
 
 
@@ -72,7 +75,7 @@ class FieldQualityService:
 
     def _interviews(self, survey_key: str) -> list[Response]:
         out = []
-        for item in self._responses.iter_survey(survey_key):
+        for item in self._responses.iter_field(survey_key):
             try:
                 response = Response.from_item(item)
             except MalformedResponse:

@@ -84,6 +84,8 @@ class Response:
             item["attributed"] = True
         if self.collection:
             item["collection"] = self.collection
+        if self.channel == "field":
+            item["field_key"] = self.survey_key  # the sparse index of field interviews (store/responses.py)
         return item
 
     @classmethod

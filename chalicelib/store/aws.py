@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.settings import settings
 
 _lock = threading.Lock()
+READ_TIMEOUT = 10  # seconds; a bench on the local stack raises it (moto answers big queries slowly)
 _clients: dict[str, Any] = {}
 
 
@@ -25,7 +26,9 @@ def client(service: str) -> Any:
                 service,
                 region_name=s.region,
                 endpoint_url=s.endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10),
+                config=Config(
+                    retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=READ_TIMEOUT
+                ),
             )
     return _clients[service]
 

@@ -91,6 +91,7 @@ def response_model() -> Any:
         service = UnicodeAttribute(null=True)
         attributed = BooleanAttribute(null=True)  # counted by attribution (domain/aggregation.py)
         collection = MapAttribute(null=True)  # type: ignore[var-annotated]  # field selection / paper entry
+        field_key = UnicodeAttribute(null=True)  # field interviews only: the sparse index by_field
         by_survey = BySurvey()
 
     return ResponseModel

@@ -88,6 +88,13 @@ class ResponseRepository:
     def iter_survey(self, survey_key: str) -> Iterator[dict[str, Any]]:
         """Every stored response of a survey version as a plain dict, read without the model on purpose:
         reconcile must count an item that no longer fits the model (it reports it), not stop on it."""
+        return self._iter_index("by_survey", "survey_key", survey_key)
+
+    def iter_field(self, survey_key: str) -> Iterator[dict[str, Any]]:
+        """The field interviews of a survey version only (the sparse index by_field), as plain dicts."""
+        return self._iter_index("by_field", "field_key", survey_key)
+
+    def _iter_index(self, index: str, key: str, value: str) -> Iterator[dict[str, Any]]:
         from boto3.dynamodb.types import TypeDeserializer
 
         from chalicelib.settings import settings
@@ -98,9 +105,9 @@ class ResponseRepository:
         paginator = client("dynamodb").get_paginator("query")
         pages = paginator.paginate(
             TableName=settings().responses_table,
-            IndexName="by_survey",
-            KeyConditionExpression="survey_key = :k",
-            ExpressionAttributeValues={":k": {"S": survey_key}},
+            IndexName=index,
+            KeyConditionExpression=f"{key} = :k",
+            ExpressionAttributeValues={":k": {"S": value}},
         )
         for page in pages:
             for item in page["Items"]:

@@ -171,10 +171,11 @@ def test_tables_have_pitr_and_encryption(template: dict[str, Any]) -> None:
     responses = tables["ResponsesTable"]["Properties"]
     assert responses["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert responses["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    (gsi,) = responses["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "by_survey"
-    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["survey_key", "response_id"]
-    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    indexes = {gsi["IndexName"]: gsi for gsi in responses["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"by_survey", "by_field"}  # by_field: sparse, field interviews only
+    for name, key in (("by_survey", "survey_key"), ("by_field", "field_key")):
+        assert [k["AttributeName"] for k in indexes[name]["KeySchema"]] == [key, "response_id"]
+        assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}
 
 
 def test_buckets_are_versioned_private_encrypted_and_https_only(template: dict[str, Any]) -> None:

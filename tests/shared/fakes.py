@@ -122,6 +122,10 @@ class FakeResponseStore:
     def iter_survey(self, survey_key: str) -> Any:
         return [copy.deepcopy(i) for _, i in sorted(self.items.items()) if i.get("survey_key") == survey_key]
 
+    def iter_field(self, survey_key: str) -> Any:
+        """The sparse index by_field: items that carry field_key (field interviews) only."""
+        return [copy.deepcopy(i) for _, i in sorted(self.items.items()) if i.get("field_key") == survey_key]
+
 
 class AllLocations:
     """Accepts the seeded geography's real provinces and communes (loaded from the committed file)."""
