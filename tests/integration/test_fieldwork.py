@@ -147,6 +147,15 @@ def test_an_enumerator_records_visits_once_and_progress_counts_them(live_stack, 
     assert stored["paradata"]["M"]["enumerator"]["S"] == ENUMERATOR
     assert "gps" not in stored["paradata"]["M"]  # no consent, no position
     assert refused["id"] not in responses and replaced["id"] in responses
+    # the sparse index of field interviews holds them and nothing else, not the citizens' web responses
+    from chalicelib import wiring
+
+    web = {**fresh_submissions(sipas, 1)[0], "channel": "web"}
+    assert post(live_stack, web)[0] == 201
+    indexed = list(wiring.responses().iter_field("sipas-2026#1"))
+    assert {done["id"], replaced["id"]} <= {r["response_id"] for r in indexed}
+    assert indexed and all(r["channel"] == "field" for r in indexed)
+    assert len(indexed) < sum(1 for _ in wiring.responses().iter_survey("sipas-2026#1"))
 
     after = progress_of(live_stack, sample_id)
     gained = {view: {k: after[view][k] - before[view][k] for k in after[view]} for view in after}
