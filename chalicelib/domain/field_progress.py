@@ -9,13 +9,16 @@ changes nothing. Visits never change once written (a resend is the same ULID), s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.domain.fieldwork import OUTCOMES, TransactionConflict
 
 COUNTS = ("completed", "replaced", "refused", "not_at_home", "vacant")
+RETRIES = 4  # a transaction that met another on the same counters, tried again before the batch fails
 
 
 class ProgressStore(Protocol):
@@ -63,8 +66,8 @@ def is_visit(image: Mapping[str, Any] | None) -> bool:
 
 
 class ProgressService:
-    def __init__(self, store: ProgressStore) -> None:
-        self._store = store
+    def __init__(self, store: ProgressStore, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._store, self._sleep = store, sleep
 
     @staticmethod
     def is_visit(image: Mapping[str, Any] | None) -> bool:
@@ -77,15 +80,21 @@ class ProgressService:
             marker = {"pk": f"mark#{visit['visit_id']}", "sk": "-", "counted": True}
             actions = [self._store.put_action(marker, new=True)]
             actions += [self._store.add_action(pk, sk, counts) for pk, sk in views(visit)]
-            requests += 1
-            try:
-                self._store.transact(actions)
-            except TransactionConflict as exc:
-                if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
-                    duplicates += 1  # counted before: a redelivered record
+            for attempt in range(RETRIES + 1):
+                requests += 1
+                try:
+                    self._store.transact(actions)
+                except TransactionConflict as exc:
+                    if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                        duplicates += 1  # counted before: a redelivered record
+                        break
+                    if attempt == RETRIES:
+                        raise  # the batch fails and is retried from this record: markers keep it exact
+                    # the national and province counters are hot: another shard's transaction held them
+                    self._sleep(random.uniform(0.05, 0.2) * 2**attempt)  # noqa: S311 - jitter, not a secret
                     continue
-                raise
-            counted += 1
+                counted += 1
+                break
         return Counted(counted, duplicates, requests)
 
     def progress(self, year: int, sample_id: str, province: str | None = None) -> dict[str, Any]:

@@ -69,6 +69,20 @@ class HouseholdNotAssigned(DomainError):
     message_en = "This household is not in a village assigned to this enumerator."
 
 
+class HouseholdAlreadyInterviewed(DomainError):
+    code = "household_already_interviewed"
+    status = 409
+    message_vi = "Hộ này đã có một phiếu phỏng vấn hoàn thành; mỗi hộ chỉ được phỏng vấn một lần."
+    message_en = "This household already has a completed interview; each household is interviewed once."
+
+
+class StoreBusy(DomainError):
+    code = "store_busy"
+    status = 503
+    message_vi = "Hệ thống đang bận, phiếu chưa được lưu; thiết bị sẽ tự gửi lại."
+    message_en = "The store is busy and nothing was saved; send again shortly."
+
+
 class InvalidAssignment(DomainError):
     code = "invalid_assignment"
     status = 422
@@ -416,6 +430,9 @@ class FieldworkService:
         slot, village = _slot(assignment, ref["commune_code"], ref["village_code"], int(ref["position"]))
         if assignment is None or slot is None or village is None or assignment.get("survey_id") != body["survey_id"]:
             raise HouseholdNotAssigned(field="/household")
+        if device.agency not in (None, "national", province_agency(str(village["province_code"]))):
+            # an enumerator moved to another province keeps no reach into the old one's households
+            raise HouseholdNotAssigned(field="/household")
         outcome = str(body["outcome"])
         digest = _digest(body)
         now = self._clock()
@@ -456,6 +473,15 @@ class FieldworkService:
             visit["survey_version"] = response.survey_version
             visit["response_id"] = response.response_id
             actions.append(self._store.put_action(response.to_item(), new=True, table=self._responses_table))
+            # One completed interview per household: a second (two enumerators sharing a village, a phone
+            # reset that forgot what it sent) would be counted twice with the household's full weight.
+            done = {
+                "pk": f"hhdone#{year}#{sample_id}#{hh}",
+                "sk": "-",
+                "visit_id": visit_id,
+                "at": visit["recorded_at"],
+            }
+            actions.append(self._store.put_action(done, new=True))
         elif body.get("answers"):
             raise InvalidSubmission(
                 "Chỉ phỏng vấn hoàn thành mới có câu trả lời.",
@@ -468,13 +494,21 @@ class FieldworkService:
                 self._store.transact([self._store.put_action(visit_item, new=True), *actions])
             elif not self._store.put_new(visit_item):
                 raise TransactionConflict(["ConditionalCheckFailed"])
-        except TransactionConflict:
+        except TransactionConflict as conflict:
+            if "ConditionalCheckFailed" not in conflict.reasons:
+                raise StoreBusy() from None  # contention or throttling: nothing was written, send again
             existing = self._store.get(*visit_key(visit_id), consistent=True)
-            if existing is None or existing.get("content_hash") != digest:
-                raise ResponseIdConflict(field="/id") from None
-            return VisitReceipt(
-                visit_id, str(existing["household_id"]), str(existing["outcome"]), str(existing["recorded_at"]), False
-            )
+            if existing is not None and existing.get("content_hash") == digest:
+                return VisitReceipt(
+                    visit_id,
+                    str(existing["household_id"]),
+                    str(existing["outcome"]),
+                    str(existing["recorded_at"]),
+                    False,
+                )
+            if existing is None and conflict.reasons[-1:] == ["ConditionalCheckFailed"] and len(actions) == 2:
+                raise HouseholdAlreadyInterviewed(field="/household") from None
+            raise ResponseIdConflict(field="/id") from None
         return VisitReceipt(visit_id, hh, outcome, visit["recorded_at"], True)
 
     def _response(
@@ -548,6 +582,7 @@ class FieldworkService:
             identifiers=identifiers,
             hmac_key_id=self._checker.key_id,
             agency=device.agency,
+            attributed=True,  # counted by channel and agency like every response since attribution
             collection=collection,
         )
 

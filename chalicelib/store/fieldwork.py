@@ -5,6 +5,7 @@ Families (the services own their keys; this adapter only reads and writes plain 
     assign#<year>#<sample_id>   enum#<sub>                  an enumerator's villages in a sample (fieldwork.py)
     enumerator#<sub>            <year>#<sample_id>          the same assignment, found from the enumerator
     visit#<visit_id>            -                           one household visit (any outcome); the stream counts it
+    hhdone#<year>#<sample>#<household_id>  -                a household's one completed interview (its visit id)
     progress#<year>#<sample_id> all | province#.. | village#.. | enum#..   progress counters (field_progress.py)
     mark#<visit_id>             -                           a visit counted into progress (exactly once)
     paper#...                   (see chalicelib/domain/paper.py) paper forms: batches, entries, resolutions

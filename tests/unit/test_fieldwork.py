@@ -468,3 +468,54 @@ def test_an_assignment_is_ended_by_an_empty_list_only_where_one_exists(world, sa
         service.assign(
             principal("agency_admin", "P46"), 2026, "S1", "dtv.hanoi", {"survey_id": "sipas-2026", "villages": []}
         )
+
+
+def test_a_household_is_interviewed_once_and_only_by_its_provinces_enumerators(world, assignment) -> None:
+    from chalicelib.domain.fieldwork import HouseholdAlreadyInterviewed
+    from infra.local.seed.responses import generate_submissions
+
+    service, store, _ = world
+    answers = generate_submissions(sipas_definition(), load_geography("vn-2025"), 1, seed=4)[0]["answers"]
+    first = visit_body(assignment, "completed", 1, answers=answers)
+    assert service.record_visit(device(), first).created
+    assert store.responses[first["id"]]["attributed"] is True  # counted by channel and agency
+    again = {**first, "id": "01K00000000000000000000001"}  # another visit id: a phone that forgot it sent one
+    with pytest.raises(HouseholdAlreadyInterviewed):
+        service.record_visit(device(), again)
+    assert again["id"] not in store.responses and ("visit#" + again["id"], "-") not in store.items
+    assert not service.record_visit(device(), first).created  # the honest resend is still the same receipt
+    # an enumerator moved to Huế keeps no reach into Hà Nội's households, even with the assignment left over
+    moved = DeviceIdentity("dtv.hanoi", "ĐTV", "P46", 0.0, 2e9)
+    with pytest.raises(HouseholdNotAssigned):
+        service.record_visit(moved, visit_body(assignment, "refused", 2))
+
+
+def test_contention_is_a_busy_store_not_a_conflict_and_progress_retries_it(world, assignment) -> None:
+    from chalicelib.domain.fieldwork import StoreBusy
+
+    service, store, _ = world
+    real = store.transact
+    calls = {"n": 0}
+
+    def contended(actions: Sequence[dict[str, Any]]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise TransactionConflict(["None", "TransactionConflict"])
+        real(actions)
+
+    store.transact = contended  # type: ignore[method-assign]
+    from infra.local.seed.responses import generate_submissions
+
+    answers = generate_submissions(sipas_definition(), load_geography("vn-2025"), 1, seed=5)[0]["answers"]
+    body = visit_body(assignment, "completed", 0, answers=answers)
+    with pytest.raises(StoreBusy):  # nothing written: the device sends again
+        service.record_visit(device(), body)
+    assert body["id"] not in store.responses
+    assert service.record_visit(device(), body).created
+
+    calls["n"] = 0
+    visits = [v for (pk, _), v in store.items.items() if pk.startswith("visit#")]
+    sleeps: list[float] = []
+    outcome = ProgressService(store, sleep=sleeps.append).count(visits)
+    assert (outcome.counted, outcome.duplicates, len(sleeps)) == (1, 0, 1)  # tried again after a pause
+    assert ProgressService(store).progress(2026, "S1")["total"]["completed"] == 1

@@ -32,7 +32,9 @@ const networkFirst = async request => {
 self.addEventListener('fetch', event => {
   const request = event.request, url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return; // POSTs go to the network as they are
-  if (url.pathname === '/field/api/package' || url.pathname.startsWith('/field/form/')) {
+  // The package is not cached here: the app keeps it in IndexedDB, and a cached copy answering offline would look
+  // like a fresh download (and, keyed by URL, could be the previous enumerator's on a shared phone).
+  if (url.pathname.startsWith('/field/form/')) {
     event.respondWith(networkFirst(request));
     return;
   }

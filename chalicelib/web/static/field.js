@@ -365,8 +365,8 @@ $('finish').addEventListener('click', async () => {
   const visit = { id: r.id, survey_id: r.survey_id, survey_version: r.survey_version, household: r.household,
     outcome: 'completed', answers: answers(), respondent: { adults: r.adults, selected: r.selected }, paradata };
   cur = null;
+  await enqueue(visit); // first into the outbox, then out of the interviews: killed in between, nothing is lost
   await del('interviews', r.id);
-  await enqueue(visit);
   flash(`Hộ số ${r.household.position}: đã hoàn thành phỏng vấn và lưu trên máy.`);
   location.hash = '#v/' + encodeURIComponent(r.village);
 });
@@ -421,6 +421,8 @@ const send = async () => {
       needsLink = true;
       flash('Liên kết thiết bị đã hết hạn hoặc bị thu hồi: hãy đăng nhập để liên kết lại. Các phiếu vẫn được giữ trên máy.');
       return route();
+    } else if (!(await get('outbox', o.id))) {
+      // another sender (the worker's sync, a second tab) already stored and removed it: nothing to keep
     } else if (r.status === 409) {
       await put('outbox', { ...o, state: 'conflict', error: message });
     } else if (r.status >= 500 || r.status === 429) {
