@@ -96,6 +96,25 @@ def test_screen_only_sees_inserts(template: dict[str, Any]) -> None:
     assert all(not s.streams[0].filters for s in others)  # they need MODIFY (status changes) too
 
 
+def test_field_progress_sees_only_new_visits(template: dict[str, Any]) -> None:
+    from infra.local.eventbridge import matches_pattern
+
+    (worker,) = [s for s in parse_functions(template) if s.logical_id == "FieldProgressFunction"]
+    (pattern,) = worker.streams[0].filters
+
+    def record(event: str, pk: str) -> dict[str, Any]:
+        return {"eventName": event, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "-"}}}}
+
+    assert matches_pattern(pattern, record("INSERT", "visit#01J0000000000000000000000A"))
+    for event, pk in (
+        ("MODIFY", "visit#01J"),
+        ("INSERT", "mark#01J"),
+        ("INSERT", "progress#2026#S"),
+        ("INSERT", "paper#P01"),
+    ):
+        assert not matches_pattern(pattern, record(event, pk)), (event, pk)
+
+
 def test_functions_share_the_runtime_environment(template: dict[str, Any]) -> None:
     specs = {s.logical_id: s for s in parse_functions(template)}
     assert set(specs) == {
