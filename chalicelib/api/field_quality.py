@@ -49,6 +49,14 @@ def _body(part: str) -> dict[str, Any]:
 
 
 # --- re-check and risk ----------------------------------------------------------------------------
+RISK_PROVINCE = Param(
+    "province",
+    "query",
+    "A province code (01): the enumerators who interviewed there (a province's manager: only their own)",
+    {"type": "string", "pattern": "^[0-9]{2}$"},
+)
+
+
 @field_quality_api.route(RECHECKS, methods=["GET"], cors=True)
 @api(
     "getFieldRechecks",
@@ -131,7 +139,7 @@ def record_recheck(principal: Principal, survey_id: str, version: str, response_
     "getEnumeratorRisk",
     "Each enumerator's risk score with its reasons (figures, Vietnamese first), highest first; a province's "
     "manager sees the enumerators who interviewed in their province, scored with the survey's peers",
-    params=(SURVEY_ID, VERSION),
+    params=(SURVEY_ID, VERSION, RISK_PROVINCE),
     permission="fieldwork.manage",
     own=True,
     answers=(Answer(200, "The enumerators' risk", "EnumeratorRisks"),),
@@ -140,7 +148,8 @@ def record_recheck(principal: Principal, survey_id: str, version: str, response_
 def get_enumerator_risk(principal: Principal, survey_id: str, version: str) -> Response:
     from chalicelib import wiring
 
-    risk = wiring.field_quality_service().risk(principal, principal.agency, survey_id, int(version))
+    desk = wiring.field_quality_service()
+    risk = desk.risk(principal, principal.agency, survey_id, int(version), request.query("province"))
     return json_response(risk, headers=NO_STORE)
 
 

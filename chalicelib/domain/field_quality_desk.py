@@ -203,9 +203,16 @@ class FieldQualityDesk:
             "differences": {q: {"original": a, "recheck": b} for q, (a, b) in result.differences.items()},
         }
 
-    def risk(self, principal: Caller, agency: str | None, survey_id: str, version: int) -> dict[str, Any]:
+    def risk(
+        self, principal: Caller, agency: str | None, survey_id: str, version: int, province: str | None = None
+    ) -> dict[str, Any]:
+        """Every enumerator's risk; `province` narrows a national view to one province (a province's manager
+        sees theirs whatever it names, and another is refused)."""
         survey = self.survey(survey_id, version)
-        province = province_scope(principal, agency)
+        scope = province_scope(principal, agency)
+        if province is not None and scope not in (None, province):
+            raise _forbidden()
+        province = province if province is not None else scope
         scored = self._service.risk(survey.key, province=province, closed=closed_questions(survey))
         return {"survey_key": survey.key, "province": province, "enumerators": [r.to_dict() for r in scored]}
 

@@ -165,6 +165,13 @@ def test_rechecks_rank_the_enumerator_whose_household_was_never_interviewed_firs
     assert reason["strong"] and "phúc tra" in reason["text_vi"].lower() and reason["text_en"]
     status, local, _ = call(live_stack, "GET", f"/admin/api/fieldwork/risk/{SURVEY}/1", "quantri.hanoi")
     assert status == 200 and local["province"] == "01" and local["enumerators"][0]["enumerator"] == ENUMERATOR
+    # the Ministry narrows its view to one province; a province's manager cannot look at another's
+    status, narrowed, _ = call(live_stack, "GET", f"/admin/api/fieldwork/risk/{SURVEY}/1?province=01", "admin")
+    assert status == 200 and narrowed["province"] == "01" and narrowed["enumerators"] == local["enumerators"]
+    status, elsewhere, _ = call(live_stack, "GET", f"/admin/api/fieldwork/risk/{SURVEY}/1?province=99", "admin")
+    assert status == 200 and elsewhere["enumerators"] == []
+    status, _, _ = call(live_stack, "GET", f"/admin/api/fieldwork/risk/{SURVEY}/1?province=46", "quantri.hanoi")
+    assert status == 403
 
     status, listed, _ = call(live_stack, "GET", RECHECKS, "quantri.hanoi")
     assert status == 200 and listed["form"]["questions"] == ["a_sex", "a_age"]
