@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.authoring import VERSION
+from chalicelib.api.guard import form_field
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import console
 from chalicelib.api.params import SAVED, SURVEY_ID
@@ -47,7 +48,7 @@ def admin_surveys_create(principal: Principal, token: str, form: Form) -> Any:
     from chalicelib.api.authoring import read_xlsform
     from chalicelib.domain.errors import BadQuery, DomainError, InvalidJson
 
-    survey_id, text = _field(form, "survey_id").strip(), _field(form, "definition")
+    survey_id, text = form_field(form, "survey_id").strip(), form_field(form, "definition")
     try:
         upload = guard.uploaded_file("xlsform")
         if upload is not None:
@@ -104,7 +105,7 @@ def admin_survey_change(principal: Principal, token: str, form: Form, survey_id:
     except DomainError as exc:
         if exc.status not in REFUSED:
             raise
-        text = _field(form, "definition") if _field(form, "action") == "save_json" else None
+        text = form_field(form, "definition") if form_field(form, "action") == "save_json" else None
         return _survey_page(principal, token, survey_id, error=exc, draft_json=text), exc.status
     return redirect(f"/admin/surveys/{survey_id}?saved=1", after_post=True)
 
@@ -159,38 +160,38 @@ def _change(principal: Principal, form: Form, survey_id: str) -> None:
     from chalicelib.web.survey_admin import from_local_input
 
     service = wiring.authoring_service()
-    action, etag = _field(form, "action"), _field(form, "etag")
+    action, etag = form_field(form, "action"), form_field(form, "etag")
     if action == "new_version":
-        service.new_version(principal, survey_id, from_version=_number(_field(form, "version"), "version"))
+        service.new_version(principal, survey_id, from_version=_number(form_field(form, "version"), "version"))
     elif action == "upload":
         upload = guard.uploaded_file("xlsform")
         if upload is None:
             raise BadQuery("Hãy chọn tệp XLSForm.", "Choose an XLSForm file.", field="xlsform")
         definition = read_xlsform(upload[1], survey_id)
-        if _field(form, "version"):  # the draft's page: replace that draft
-            version = _number(_field(form, "version"), "version")
+        if form_field(form, "version"):  # the draft's page: replace that draft
+            version = _number(form_field(form, "version"), "version")
             service.replace_draft(principal, survey_id, version, definition, etag, "xlsform")
         else:
             service.new_version(principal, survey_id, definition=definition, source="xlsform")
     elif action == "save_json":
         try:
-            definition = json.loads(_field(form, "definition"))
+            definition = json.loads(form_field(form, "definition"))
         except ValueError:
             raise InvalidJson(field="definition") from None
-        version = _number(_field(form, "version"), "version")
+        version = _number(form_field(form, "version"), "version")
         service.replace_draft(principal, survey_id, version, definition, etag)
     elif action == "publish":
-        grace = _field(form, "grace_hours")
+        grace = form_field(form, "grace_hours")
         hours = _number(grace, "grace_hours") if grace else None
-        service.publish(principal, survey_id, _number(_field(form, "version"), "version"), etag, hours)
+        service.publish(principal, survey_id, _number(form_field(form, "version"), "version"), etag, hours)
     elif action == "schedule":
-        opens, closes = from_local_input(_field(form, "opens_at")), from_local_input(_field(form, "closes_at"))
-        service.schedule(principal, survey_id, _number(_field(form, "version"), "version"), etag, opens, closes)
+        opens, closes = from_local_input(form_field(form, "opens_at")), from_local_input(form_field(form, "closes_at"))
+        service.schedule(principal, survey_id, _number(form_field(form, "version"), "version"), etag, opens, closes)
     elif action == "close":
-        reason = _field(form, "reason").strip()
+        reason = form_field(form, "reason").strip()
         if not reason:
             raise BadQuery("Hãy ghi lý do đóng khảo sát.", "Give the reason for closing.", field="reason")
-        service.close(principal, survey_id, _number(_field(form, "version"), "version"), etag, reason)
+        service.close(principal, survey_id, _number(form_field(form, "version"), "version"), etag, reason)
     else:
         raise BadQuery(field="action")
 
@@ -217,10 +218,6 @@ def _survey_page(principal: Principal, token: str, survey_id: str, **state: Any)
     draft = survey["draft_version"]
     definition = service.version(principal, survey_id, draft).definition if draft else None
     return render_admin_survey(survey, definition, csrf=console_csrf(token), console=console_nav(principal), **state)
-
-
-def _field(form: Form, name: str) -> str:
-    return (form.get(name) or [""])[0]
 
 
 def _number(text: str, name: str) -> int:

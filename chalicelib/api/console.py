@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib.api import request
+from chalicelib.api.guard import form_field
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import Answer, Param, console, page
 from chalicelib.api.params import AGENCY, FROM_SEQ, SAVED, USERNAME
@@ -130,7 +131,7 @@ def admin_agency_origins(principal: Principal, token: str, form: Form, agency: s
     from chalicelib.domain.clock import stamp
     from chalicelib.domain.errors import DomainError
 
-    text, version = _field(form, "origins"), _field(form, "version")
+    text, version = form_field(form, "origins"), form_field(form, "version")
     try:
         number = _version(version)
         actor = principal.actor("agency.manage")
@@ -155,7 +156,7 @@ def admin_users_create(principal: Principal, token: str, form: Form, agency: str
     from chalicelib.domain.errors import DomainError
     from chalicelib.domain.users import NewUser
 
-    username, name, email = _field(form, "username"), _field(form, "name"), _field(form, "email")
+    username, name, email = form_field(form, "username"), form_field(form, "name"), form_field(form, "email")
     roles = form.get("roles") or []
     try:
         new = NewUser(username, name, email, tuple(roles), agency)
@@ -193,8 +194,8 @@ def admin_user_change(principal: Principal, token: str, form: Form, agency: str,
     from chalicelib import wiring
     from chalicelib.domain.errors import BadQuery, DomainError
 
-    action, service, actor = _field(form, "action"), wiring.user_admin(), principal.actor("user.manage")
-    target = _field(form, "agency") or agency
+    action, service, actor = form_field(form, "action"), wiring.user_admin(), principal.actor("user.manage")
+    target = form_field(form, "agency") or agency
     try:
         if action == "access":
             service.set_access(principal, actor, agency, username, tuple(form.get("roles") or []), target)
@@ -316,10 +317,6 @@ def _token_config() -> Any:
     if config is None:
         raise Unauthenticated("Hệ thống chưa cấu hình đăng nhập.", "Sign-in is not configured.")
     return config
-
-
-def _field(form: Form, name: str) -> str:
-    return (form.get(name) or [""])[0]
 
 
 def _version(text: str) -> int:

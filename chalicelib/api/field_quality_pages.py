@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 
 from chalicelib.api import request
+from chalicelib.api.guard import form_field
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import Param, console
 
@@ -56,10 +57,6 @@ CODING_NOTICES = {
     "recoded": "Đã sửa mã của câu trả lời.",
 }
 REFUSED = (400, 403, 404, 409, 422)
-
-
-def _field(form: Form, name: str) -> str:
-    return (form.get(name) or [""])[0]
 
 
 def _version(text: str | None) -> int | None:
@@ -116,8 +113,8 @@ def admin_field_risk_change(principal: Principal, token: str, form: Form) -> Any
     from chalicelib import wiring
     from chalicelib.domain.errors import BadQuery, DomainError
 
-    survey_id, version = _field(form, "survey_id"), _version(_field(form, "version"))
-    action, response_id = _field(form, "action"), _field(form, "response_id") or None
+    survey_id, version = form_field(form, "survey_id"), _version(form_field(form, "version"))
+    action, response_id = form_field(form, "action"), form_field(form, "response_id") or None
     desk = wiring.field_quality_service()
     try:
         if not survey_id or version is None:
@@ -126,18 +123,18 @@ def admin_field_risk_change(principal: Principal, token: str, form: Form) -> Any
             body = {
                 "questions": form.get("question") or [],
                 "ask_happened": True,
-                "ask_duration": _field(form, "ask_duration") == "1",
+                "ask_duration": form_field(form, "ask_duration") == "1",
             }
             desk.set_recheck_form(principal, survey_id, version, _checked("recheck_form", body))
             done = "form"
         elif action == "draw":
             try:
-                rate = float(_field(form, "rate_percent").replace(",", ".")) / 100
+                rate = float(form_field(form, "rate_percent").replace(",", ".")) / 100
             except ValueError:
                 raise BadQuery(
                     "Tỷ lệ phúc tra là một số phần trăm, vd. 5.", "The rate is a percentage.", field="rate"
                 ) from None
-            body = {"rate": rate, "seed": _field(form, "seed").strip()}
+            body = {"rate": rate, "seed": form_field(form, "seed").strip()}
             desk.draw(principal, principal.agency, survey_id, version, _checked("draw", body))
             done = "drawn"
         elif action == "recheck":
@@ -246,8 +243,8 @@ def admin_coding_change(principal: Principal, token: str, form: Form) -> Any:
     from chalicelib import wiring
     from chalicelib.domain.errors import BadQuery, DomainError
 
-    survey_id, version = _field(form, "survey_id"), _version(_field(form, "version"))
-    question, action = _field(form, "question"), _field(form, "action")
+    survey_id, version = form_field(form, "survey_id"), _version(form_field(form, "version"))
+    question, action = form_field(form, "question"), form_field(form, "action")
     desk = wiring.field_quality_service()
     try:
         if not survey_id or version is None or not question:
@@ -257,26 +254,26 @@ def admin_coding_change(principal: Principal, token: str, form: Form) -> Any:
                 field="question",
             )
         if action == "frame":
-            body = {"categories": frame_lines(_field(form, "categories"))}
+            body = {"categories": frame_lines(form_field(form, "categories"))}
             desk.save_frame(principal, survey_id, version, question, _checked("code_frame", body))
             done = "frame"
         elif action == "apply":
-            rule: dict[str, Any] = {"why": _field(form, "why").strip()}
-            if _field(form, "auto") == "1":
+            rule: dict[str, Any] = {"why": form_field(form, "why").strip()}
+            if form_field(form, "auto") == "1":
                 rule["auto"] = True
             else:
-                rule["code"] = _field(form, "code") or None
-                keywords = [k.strip() for k in _field(form, "keywords").split(",") if k.strip()]
+                rule["code"] = form_field(form, "code") or None
+                keywords = [k.strip() for k in form_field(form, "keywords").split(",") if k.strip()]
                 if keywords:
                     rule["keywords"] = keywords
-                if _field(form, "pattern").strip():
-                    rule["pattern"] = _field(form, "pattern").strip()
-                rule["recode"] = _field(form, "recode") == "1"
+                if form_field(form, "pattern").strip():
+                    rule["pattern"] = form_field(form, "pattern").strip()
+                rule["recode"] = form_field(form, "recode") == "1"
             desk.apply(principal, survey_id, version, question, _checked("coding_rule", rule))
             done = "applied"
         elif action == "recode":
-            response_id = _field(form, "response_id")
-            recode: dict[str, Any] = {"code": _field(form, "code") or None, "why": _field(form, "why").strip()}
+            response_id = form_field(form, "response_id")
+            recode: dict[str, Any] = {"code": form_field(form, "code") or None, "why": form_field(form, "why").strip()}
             desk.recode(principal, survey_id, version, question, response_id, _checked("recode", recode))
             done = "recoded"
         else:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 
 from chalicelib.api import request
+from chalicelib.api.guard import form_field
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import Param, console
 from chalicelib.api.sampling_pages import YEAR_QUERY
@@ -59,10 +60,10 @@ def admin_fieldwork_assign(principal: Principal, token: str, form: Form) -> Any:
     from chalicelib.api.sampling_pages import _year
     from chalicelib.domain.errors import BadQuery, DomainError
 
-    year = _year(_field(form, "year"))
-    sample_id, province = _field(form, "sample_id"), _field(form, "province")
+    year = _year(form_field(form, "year"))
+    sample_id, province = form_field(form, "sample_id"), form_field(form, "province")
     try:
-        username = _field(form, "enumerator").strip().lower()
+        username = form_field(form, "enumerator").strip().lower()
         if not username:
             raise BadQuery(
                 "Hãy nhập tên đăng nhập của điều tra viên.", "Enter the enumerator's username.", field="enumerator"
@@ -71,7 +72,7 @@ def admin_fieldwork_assign(principal: Principal, token: str, form: Form) -> Any:
         for value in form.get("village") or []:
             commune, _, village = value.partition("/")
             villages.append({"commune_code": commune, "village_code": village})
-        body = {"survey_id": _field(form, "survey_id").strip(), "villages": villages}
+        body = {"survey_id": form_field(form, "survey_id").strip(), "villages": villages}
         wiring.fieldwork_service().assign(principal, year, sample_id, username, body)
     except DomainError as exc:
         if exc.status not in (400, 403, 404, 422):
@@ -124,7 +125,3 @@ def _villages(sample: dict[str, Any], province: str) -> list[dict[str, Any]]:
         for v in sample["units"]["villages"]
         if v["commune_code"] in communes
     ]
-
-
-def _field(form: Form, name: str) -> str:
-    return (form.get(name) or [""])[0]

@@ -54,6 +54,11 @@ def posted_form(max_bytes: int) -> dict[str, list[str]]:
     return form
 
 
+def form_field(form: dict[str, list[str]], name: str) -> str:
+    """A posted form's first value of a field ('' when the field is absent)."""
+    return (form.get(name) or [""])[0]
+
+
 def check_csrf(token: str, form: dict[str, list[str]]) -> None:
     from chalicelib.api import session
     from chalicelib.auth.principal import Forbidden

@@ -31,12 +31,13 @@ ANY = ["*/*"]
 )
 def admin_agency_locations(principal: Principal, token: str, form: Form, agency: str) -> Any:
     from chalicelib import wiring
-    from chalicelib.api.console import _agency_page, _field, _version
+    from chalicelib.api.console import _agency_page, _version
+    from chalicelib.api.guard import form_field
     from chalicelib.domain.agencies import parse_location_lines
     from chalicelib.domain.clock import stamp
     from chalicelib.domain.errors import DomainError
 
-    text, version = _field(form, "locations"), _field(form, "version")
+    text, version = form_field(form, "locations"), form_field(form, "version")
     try:
         actor = principal.actor("agency.manage")
         rows = parse_location_lines(text)

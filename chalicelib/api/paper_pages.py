@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 
 from chalicelib.api import request
+from chalicelib.api.guard import form_field
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import Param, console
 from chalicelib.api.paper import BATCH, FORM_NUMBER
@@ -68,13 +69,13 @@ def admin_paper_open(principal: Principal, token: str, form: Form, agency: str) 
     from chalicelib import wiring
     from chalicelib.domain.errors import DomainError
 
-    survey_id, _, version = _field(form, "survey").partition(":")
+    survey_id, _, version = form_field(form, "survey").partition(":")
     body: dict[str, Any] = {
-        "batch": _field(form, "batch").strip(),
+        "batch": form_field(form, "batch").strip(),
         "survey_id": survey_id,
         "survey_version": int(version) if version.isdigit() and len(version) < 10 else 0,
-        "label": _field(form, "label"),
-        "province": _field(form, "province").strip(),
+        "label": form_field(form, "label"),
+        "province": form_field(form, "province").strip(),
     }
     try:
         batch = wiring.paper_service().open_batch(principal, agency, body)
@@ -117,7 +118,7 @@ def admin_paper_enter(principal: Principal, token: str, form: Form, agency: str,
 
     service = wiring.paper_service()
     survey = service.survey_of(service.batch(agency, batch))
-    number = _field(form, "form_number").strip()
+    number = form_field(form, "form_number").strip()
     try:
         outcome = service.enter(
             principal, agency, batch, {"form_number": number, "answers": from_form(entry_fields(survey), form)}
@@ -149,7 +150,7 @@ def admin_paper_import(principal: Principal, token: str, form: Form, agency: str
         upload = guard.uploaded_file("file")
         if upload is None:
             raise BadQuery("Hãy chọn tệp phiếu (.csv hoặc .xlsx).", "Choose a file of forms.", field="file")
-        partial = _field(form, "partial") == "true"
+        partial = form_field(form, "partial") == "true"
         report = wiring.paper_service().import_file(principal, agency, batch, upload[1], upload[0], partial)
     except DomainError as exc:
         if exc.status not in REFUSED:
@@ -304,7 +305,3 @@ def _form_page(
         values=values,
         other=other,
     )
-
-
-def _field(form: Form, name: str) -> str:
-    return (form.get(name) or [""])[0]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib.api import request
+from chalicelib.api.guard import form_field
 from chalicelib.api.http import redirect
 from chalicelib.api.operations import Param, console
 from chalicelib.api.sampling import FORMAT, SAMPLE_ID, YEAR
@@ -54,8 +55,8 @@ def admin_sampling_change(principal: Principal, token: str, form: Form) -> Any:
     from chalicelib.api.sampling import check_frame_size
     from chalicelib.domain.errors import BadQuery, DomainError
 
-    year = _year(_field(form, "year"))
-    action = _field(form, "action")
+    year = _year(form_field(form, "year"))
+    action = form_field(form, "action")
     try:
         if action == "upload":
             upload = guard.uploaded_file("frame")
@@ -107,7 +108,7 @@ def _design(form: Form) -> dict[str, Any]:
     from chalicelib.domain.errors import BadQuery
 
     def number(name: str, default: int | None = None) -> int | None:
-        text = _field(form, name).strip()
+        text = form_field(form, name).strip()
         if not text:
             return default
         if not text.isascii() or not text.isdigit() or len(text) > 9:
@@ -115,7 +116,7 @@ def _design(form: Form) -> dict[str, Any]:
         return int(text)
 
     def codes(name: str) -> list[str]:
-        return sorted({c.strip() for c in _field(form, name).replace(";", ",").split(",") if c.strip()})
+        return sorted({c.strip() for c in form_field(form, name).replace(";", ",").split(",") if c.strip()})
 
     design: dict[str, Any] = {
         "villages_per_commune": number("villages_per_commune", 2),
@@ -124,7 +125,7 @@ def _design(form: Form) -> dict[str, Any]:
         "certainty_communes": codes("certainty_communes"),
         "provinces": codes("provinces"),
     }
-    size_kind, size = _field(form, "size_kind"), number("size")
+    size_kind, size = form_field(form, "size_kind"), number("size")
     if size is None or size < 1:
         raise BadQuery("Hãy nhập cỡ mẫu (số nguyên dương).", "Enter the sample size (a positive number).", field="size")
     if size_kind == "communes":
@@ -133,7 +134,7 @@ def _design(form: Form) -> dict[str, Any]:
         design["households"] = size
     elif size_kind == "national":
         design["national_households"] = size
-        power = _field(form, "allocation_power")
+        power = form_field(form, "allocation_power")
         design["allocation_power"] = {"1": 1.0, "0.5": 0.5, "0": 0.0}.get(power, 1.0)
         design["minimum_households"] = number("minimum_households", 0)
     else:
@@ -141,8 +142,8 @@ def _design(form: Form) -> dict[str, Any]:
     seed = number("seed")
     if seed is not None:
         design["seed"] = seed
-    if _field(form, "frame_id"):
-        design["frame_id"] = _field(form, "frame_id")
+    if form_field(form, "frame_id"):
+        design["frame_id"] = form_field(form, "frame_id")
     return design
 
 
@@ -153,7 +154,3 @@ def _page(principal: Principal, token: str, year: int, **state: Any) -> str:
 
     overview = wiring.sampling_service().overview(year)
     return render_admin_sampling(overview, csrf=console_csrf(token), console=console_nav(principal), **state)
-
-
-def _field(form: Form, name: str) -> str:
-    return (form.get(name) or [""])[0]
